@@ -1,0 +1,114 @@
+// Package dsn composes and parses delivery status notifications: the
+// multipart/report messages of RFC 3464 and RFC 6522 that tell a sender what
+// became of a message, with the SMTP parameters of RFC 3461 (NOTIFY, RET,
+// ORCPT, ENVID), the enhanced status codes of RFC 3463 and the
+// internationalised forms of RFC 6533.
+//
+// A Report is one plain value: Compose writes it as a message, Parse reads a
+// message back into it, and Parse(Compose(r)) gives r again.
+package dsn
+
+import (
+	"net/mail"
+	"net/netip"
+	"time"
+)
+
+// Action is the action a reporting MTA took for a recipient (RFC 3464 §2.3.3).
+type Action string
+
+// The actions of RFC 3464 §2.3.3.
+const (
+	ActionFailed    Action = "failed"
+	ActionDelayed   Action = "delayed"
+	ActionDelivered Action = "delivered"
+	ActionRelayed   Action = "relayed"
+	ActionExpanded  Action = "expanded"
+)
+
+// Returned says how much of the original message a report carries.
+type Returned string
+
+// What a report returns of the original message (RFC 3461 §4.3, RFC 3462 §2).
+const (
+	ReturnNone    Returned = "none"    // nothing
+	ReturnHeaders Returned = "headers" // text/rfc822-headers or message/global-headers
+	ReturnFull    Returned = "full"    // message/rfc822 or message/global
+)
+
+// Address is a typed address as in Original-Recipient and Final-Recipient
+// (RFC 3464 §2.3.1, §2.3.2): an address type such as "rfc822" or "utf-8"
+// (RFC 6533 §3) and the address itself, decoded.
+type Address struct {
+	Type string // "rfc822" when empty
+	Addr string
+}
+
+// MTA names a mail transfer agent in Received-From-MTA and Remote-MTA
+// (RFC 3464 §2.2.4, §2.3.5), as a host name with, where known, its IP
+// address, written "dns; name (ip)".
+type MTA struct {
+	Name string
+	IP   netip.Addr
+}
+
+// Field is an extension field (RFC 3464 §2.4, "X-" and others unknown to
+// this package), kept in the order it appeared.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Report is a delivery status notification for one original message and
+// one or more of its recipients.
+type Report struct {
+	// The DSN's own header. From defaults to postmaster@ReportingMTA, Date to
+	// the composing clock's now, MessageID to a generated one, Subject to a
+	// summary of the recipients' actions. To is the return path of the
+	// original message: the only recipient of the DSN.
+	From      string
+	To        string
+	Subject   string
+	Date      time.Time
+	MessageID string
+
+	// Text is the human-readable first part (RFC 6522 §3). When empty,
+	// Compose writes one line per recipient with its action and reason.
+	Text string
+
+	// Per-message fields, RFC 3464 §2.2.
+	OriginalEnvelopeID string    // ENVID, decoded from xtext (§2.2.1)
+	ReportingMTA       string    // host name, type dns (§2.2.2)
+	ReceivedFromMTA    MTA       // the client the message came from (§2.2.4)
+	ArrivalDate        time.Time // §2.2.5
+	Extensions         []Field   // other per-message fields, in order
+
+	Recipients []Recipient
+
+	// SMTPUTF8 selects the RFC 6533 types: message/global-delivery-status
+	// and message/global or message/global-headers for the returned content.
+	SMTPUTF8 bool
+
+	// Returned is how much of the original the report carries.
+	Returned Returned
+
+	// ReturnedHeader is the header of the returned original, when any: enough
+	// to match a report to the message it reports on (Message-ID, Subject,
+	// From). Parse fills it; Compose reads it from the original itself.
+	ReturnedHeader mail.Header
+}
+
+// Recipient holds the per-recipient fields of RFC 3464 §2.3.
+type Recipient struct {
+	OriginalRecipient Address   // ORCPT, only when given (§2.3.1)
+	FinalRecipient    Address   // the envelope recipient, case kept (§2.3.2)
+	Action            Action    // §2.3.3
+	Status            Status    // §2.3.4
+	RemoteMTA         MTA       // only when a remote MTA answered (§2.3.5)
+	DiagnosticType    string    // type of DiagnosticCode; "smtp" when empty (§2.3.6)
+	DiagnosticCode    string    // the remote reply, lines joined by a space
+	LastAttemptDate   time.Time // §2.3.7
+	FinalLogID        string    // §2.3.8
+	WillRetryUntil    time.Time // only for delayed (§2.3.9)
+	Extensions        []Field   // other per-recipient fields, in order
+}

@@ -1,0 +1,3 @@
+module github.com/bouncepolicy/bouncepolicy
+
+go 1.25
