@@ -1,3 +1,11 @@
 module github.com/bouncepolicy/bouncepolicy
 
-go 1.25
+go 1.25.0
+
+require (
+	blitiri.com.ar/go/spf v1.6.0 // indirect
+	github.com/miekg/dns v1.1.73 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	golang.org/x/net v0.57.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
+)
