@@ -3,9 +3,13 @@ module github.com/bouncepolicy/bouncepolicy
 go 1.25.0
 
 require (
-	blitiri.com.ar/go/spf v1.6.0 // indirect
-	github.com/miekg/dns v1.1.73 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
+	blitiri.com.ar/go/spf v1.6.0
+	github.com/miekg/dns v1.1.73
+	github.com/stretchr/testify v1.12.1
+	go.yaml.in/yaml/v3 v3.0.5
+)
+
+require (
 	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )
