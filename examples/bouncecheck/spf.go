@@ -1,8 +1,71 @@
 package main
 
-import "io"
+import (
+	"context"
+	"flag"
+	"io"
+	"net/netip"
+	"os"
 
-// runSPF is a placeholder until the spf subcommand lands.
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// spfOutput is the JSON object of `bouncecheck spf`.
+type spfOutput struct {
+	Result                string `json:"result"`
+	Identity              string `json:"identity"`
+	Domain                string `json:"domain"`
+	Sender                string `json:"sender"`
+	Explanation           string `json:"explanation"`
+	ReceivedSPF           string `json:"received_spf"`
+	AuthenticationResults string `json:"authentication_results"`
+}
+
+// runSPF implements `bouncecheck spf -ip IP -helo NAME -sender ADDR
+// [-dns HOST[:PORT] | -zone FILE] [-receiver NAME]`: it checks the return
+// path (postmaster@NAME when -sender is empty) and prints the verdict with
+// the header fields that would record it.
 func runSPF(args []string, stdout io.Writer) error {
-	return usageErrorf("spf: not implemented yet")
+	fs := flag.NewFlagSet("spf", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	ipFlag := fs.String("ip", "", "the client's IP address")
+	helo := fs.String("helo", "", "the HELO/EHLO name")
+	sender := fs.String("sender", "", "the MAIL FROM return path; empty for the null sender")
+	dnsAddr := fs.String("dns", "", "the DNS server to ask, HOST[:PORT]")
+	zoneFile := fs.String("zone", "", "an RFC 1035 zone file to answer from")
+	receiver := fs.String("receiver", "", "this host's name for the headers (default: the host name)")
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("spf: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("spf: unexpected argument %q", fs.Arg(0))
+	}
+	ip, err := netip.ParseAddr(*ipFlag)
+	if err != nil {
+		return usageErrorf("spf: -ip %q is not an IP address", *ipFlag)
+	}
+	if *helo == "" && *sender == "" {
+		return usageErrorf("spf: -helo or -sender is required")
+	}
+	resolver, err := newResolver(*dnsAddr, *zoneFile)
+	if err != nil {
+		return err
+	}
+	if *receiver == "" {
+		if *receiver, err = os.Hostname(); err != nil {
+			*receiver = "localhost"
+		}
+	}
+
+	checker := &spf.Checker{Resolver: resolver, Receiver: *receiver}
+	v := checker.Check(context.Background(), ip, *helo, *sender)
+	return writeJSON(stdout, spfOutput{
+		Result:                string(v.Result),
+		Identity:              string(v.Identity),
+		Domain:                v.Domain,
+		Sender:                v.Sender,
+		Explanation:           v.Explanation,
+		ReceivedSPF:           "Received-SPF: " + v.ReceivedSPF(*receiver),
+		AuthenticationResults: "Authentication-Results: " + v.AuthenticationResults(*receiver),
+	})
 }

@@ -1,0 +1,129 @@
+package spf
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrNoResult reports an Authentication-Results field that holds no SPF
+// result from the wanted authentication service.
+var ErrNoResult = errors.New("spf: no SPF result")
+
+// AuthenticationResults renders the value of an Authentication-Results
+// header field carrying this verdict (RFC 8601 §2.2, §2.7.2), without the
+// field name: "authservID; spf=result smtp.mailfrom=domain", or
+// smtp.helo=name for the HELO identity.
+func (v Verdict) AuthenticationResults(authservID string) string {
+	var b strings.Builder
+	b.WriteString(headerValue(authservID))
+	b.WriteString("; spf=")
+	b.WriteString(string(v.Result))
+	if v.Identity == HELO {
+		b.WriteString(" smtp.helo=")
+		b.WriteString(headerValue(v.HELO))
+	} else {
+		b.WriteString(" smtp.mailfrom=")
+		b.WriteString(headerValue(v.Domain))
+	}
+	return b.String()
+}
+
+// ParseAuthenticationResults reads the SPF result from the value of an
+// Authentication-Results header field (RFC 8601 §2.2), with or without the
+// field name, when the field was added by authservID (compared without
+// regard to case). The error wraps ErrNoResult when the field is another
+// service's or holds no spf result, ErrMalformedHeader when it cannot be
+// read.
+func ParseAuthenticationResults(value, authservID string) (Verdict, error) {
+	if len(value) >= 23 && strings.EqualFold(value[:23], "Authentication-Results:") {
+		value = value[23:]
+	}
+	l := headerLexer{s: value}
+	l.skipCFWS()
+	id, ok := l.value()
+	if !ok {
+		return Verdict{}, fmt.Errorf("%w: Authentication-Results without an authserv-id (RFC 8601 §2.2)", ErrMalformedHeader)
+	}
+	// RFC 8601 §5: only results from our own service are to be trusted.
+	if !strings.EqualFold(id, authservID) {
+		return Verdict{}, fmt.Errorf("%w: authserv-id %q is not %q (RFC 8601 §5)", ErrNoResult, id, authservID)
+	}
+	l.skipCFWS()
+	l.token() // RFC 8601 §2.2: an optional authres-version
+	for {
+		l.skipCFWS()
+		if l.done() {
+			return Verdict{}, fmt.Errorf("%w: no spf method in Authentication-Results (RFC 8601 §2.7.2)", ErrNoResult)
+		}
+		if !l.consume(';') {
+			return Verdict{}, fmt.Errorf(`%w: Authentication-Results: ";" expected at %q (RFC 8601 §2.2)`, ErrMalformedHeader, l.rest())
+		}
+		v, isSPF, err := parseResinfo(&l)
+		if err != nil || isSPF {
+			return v, err
+		}
+	}
+}
+
+// parseResinfo reads one resinfo (RFC 8601 §2.2): method [ "/" version ]
+// "=" result, an optional reason, and ptype.property=value pairs; it
+// returns the verdict when the method is spf.
+func parseResinfo(l *headerLexer) (v Verdict, isSPF bool, err error) {
+	l.skipCFWS()
+	method := l.token()
+	if strings.EqualFold(method, "none") {
+		return v, false, nil // RFC 8601 §2.2: no results
+	}
+	l.skipCFWS()
+	if l.consume('/') {
+		l.skipCFWS()
+		l.token()
+		l.skipCFWS()
+	}
+	if method == "" || !l.consume('=') {
+		return v, false, fmt.Errorf("%w: Authentication-Results method at %q (RFC 8601 §2.2)", ErrMalformedHeader, l.rest())
+	}
+	l.skipCFWS()
+	result := l.token()
+	isSPF = strings.EqualFold(method, "spf")
+	if isSPF {
+		if v.Result, err = ParseResult(result); err != nil {
+			return v, true, fmt.Errorf("%w: spf result %q (RFC 8601 §2.7.2)", ErrMalformedHeader, result)
+		}
+	}
+	for {
+		l.skipCFWS()
+		if l.done() || l.s[l.pos] == ';' {
+			break
+		}
+		key := l.token() // "reason" or ptype "." property
+		l.skipCFWS()
+		if key == "" || !l.consume('=') {
+			return v, isSPF, fmt.Errorf("%w: Authentication-Results property at %q (RFC 8601 §2.2)", ErrMalformedHeader, l.rest())
+		}
+		l.skipCFWS()
+		val, ok := l.value()
+		if !ok {
+			return v, isSPF, fmt.Errorf("%w: Authentication-Results value of %q (RFC 8601 §2.2)", ErrMalformedHeader, key)
+		}
+		switch strings.ToLower(key) {
+		case "smtp.mailfrom":
+			// RFC 8601 §2.7.2: the domain, or the whole address.
+			v.Identity = MailFrom
+			if strings.Contains(val, "@") {
+				v.Sender = val
+			}
+			_, v.Domain = splitSender(val)
+		case "smtp.helo":
+			v.Identity, v.HELO = HELO, val
+			if v.Domain == "" {
+				v.Domain = val
+			}
+		}
+	}
+	if v.Identity == HELO && v.Sender == "" {
+		v.Domain, v.Sender = v.HELO, "postmaster@"+v.HELO
+	}
+	return v, isSPF, nil
+}

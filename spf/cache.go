@@ -1,0 +1,267 @@
+package spf
+
+import (
+	"container/list"
+	"context"
+	"net"
+	"slices"
+	"sync"
+	"time"
+)
+
+// CacheOptions configures a Cache. The zero value gives the defaults.
+type CacheOptions struct {
+	// MaxEntries bounds the number of answers kept; the least recently
+	// used goes first. Zero means 10000.
+	MaxEntries int
+	// DefaultTTL is how long an answer is kept when the wrapped resolver
+	// does not give its TTL (as *net.Resolver does not). Zero means 5
+	// minutes.
+	DefaultTTL time.Duration
+	// NegativeTTL bounds how long a "not found" answer is kept; the SOA's
+	// negative TTL, when known, may shorten it (RFC 2308 §5). Zero means
+	// 5 minutes.
+	NegativeTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// A Cache is a Resolver that keeps the answers of another Resolver for as
+// long as their TTLs allow, when the resolver gives them (this package's
+// resolvers do), else for CacheOptions.DefaultTTL. "Not found" answers are
+// kept for a bounded time; temporary failures are not kept. Concurrent
+// identical lookups share one query to the wrapped resolver. A Cache is
+// safe for concurrent use; the slices it returns are the caller's.
+type Cache struct {
+	r    Resolver
+	opts CacheOptions
+
+	mu      sync.Mutex
+	entries map[lookupQuery]*list.Element // of *cacheEntry
+	lru     *list.List                    // most recently used first
+	flights map[lookupQuery]*flight
+}
+
+// A cacheEntry is a kept answer, positive or "not found".
+type cacheEntry struct {
+	q       lookupQuery
+	a       lookupAnswer
+	err     *net.DNSError
+	expires time.Time
+}
+
+// A flight is a query to the wrapped resolver that other callers wait for.
+type flight struct {
+	done chan struct{}
+	a    lookupAnswer
+	err  error
+	// abandoned is set when the query failed after the caller that made
+	// it gave up (its context ended), or panicked, so waiters with time
+	// left ask again.
+	abandoned bool
+}
+
+// NewCache returns a Cache in front of r.
+func NewCache(r Resolver, opts CacheOptions) *Cache {
+	if opts.MaxEntries <= 0 {
+		opts.MaxEntries = 10000
+	}
+	if opts.DefaultTTL <= 0 {
+		opts.DefaultTTL = 5 * time.Minute
+	}
+	if opts.NegativeTTL <= 0 {
+		opts.NegativeTTL = 5 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Cache{
+		r:       r,
+		opts:    opts,
+		entries: make(map[lookupQuery]*list.Element),
+		lru:     list.New(),
+		flights: make(map[lookupQuery]*flight),
+	}
+}
+
+// LookupTXT returns the TXT records of name, each record's strings joined.
+func (c *Cache) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	a, err := c.lookup(ctx, lookupQuery{queryTXT, name})
+	return a.txt, err
+}
+
+// LookupMX returns the MX records of name, sorted by preference.
+func (c *Cache) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
+	a, err := c.lookup(ctx, lookupQuery{queryMX, name})
+	return a.mx, err
+}
+
+// LookupIPAddr returns the IPv4 and IPv6 addresses of host.
+func (c *Cache) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
+	a, err := c.lookup(ctx, lookupQuery{queryIP, host})
+	return a.ips, err
+}
+
+// LookupAddr returns the names an address maps to (its PTR records).
+func (c *Cache) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	a, err := c.lookup(ctx, lookupQuery{queryPTR, addr})
+	return a.names, err
+}
+
+// lookup implements ttlResolver: a kept answer carries its remaining TTL,
+// so that caches can be stacked.
+func (c *Cache) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
+	for {
+		c.mu.Lock()
+		if a, ok, err := c.kept(q); ok {
+			c.mu.Unlock()
+			return a, err
+		}
+		f, waiting := c.flights[q]
+		if !waiting {
+			f = &flight{done: make(chan struct{})}
+			c.flights[q] = f
+		}
+		c.mu.Unlock()
+
+		if !waiting {
+			return c.fly(ctx, q, f)
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return lookupAnswer{}, errContext(ctx, q.name)
+		}
+		if !f.abandoned {
+			return f.a.clone(), cloneErr(f.err)
+		}
+	}
+}
+
+// kept returns the answer kept for q, if it has not expired. c.mu is held.
+func (c *Cache) kept(q lookupQuery) (lookupAnswer, bool, error) {
+	el, ok := c.entries[q]
+	if !ok {
+		return lookupAnswer{}, false, nil
+	}
+	e := el.Value.(*cacheEntry)
+	left := e.expires.Sub(c.opts.Now())
+	if left <= 0 {
+		c.lru.Remove(el)
+		delete(c.entries, q)
+		return lookupAnswer{}, false, nil
+	}
+	c.lru.MoveToFront(el)
+	a := e.a.clone()
+	a.ttl, a.hasTTL = left, true
+	if e.err != nil {
+		return a, true, cloneErr(e.err)
+	}
+	return a, true, nil
+}
+
+// fly asks the wrapped resolver for q on behalf of every caller waiting on
+// f, and keeps the answer when it may be kept.
+func (c *Cache) fly(ctx context.Context, q lookupQuery, f *flight) (lookupAnswer, error) {
+	f.abandoned = true // until the resolver returns: should it panic, waiters ask again
+	defer func() {
+		c.mu.Lock()
+		delete(c.flights, q)
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.a, f.err = c.fetch(ctx, q)
+	ttl, keep := c.ttlFor(f.a, f.err)
+	if keep {
+		c.mu.Lock()
+		c.keep(q, f.a, f.err, ttl)
+		c.mu.Unlock()
+	}
+	// A failure after the caller gave up says nothing about the name.
+	f.abandoned = !keep && ctx.Err() != nil
+	return f.a.clone(), cloneErr(f.err)
+}
+
+// fetch asks the wrapped resolver.
+func (c *Cache) fetch(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
+	if tr, ok := c.r.(ttlResolver); ok {
+		return tr.lookup(ctx, q)
+	}
+	var a lookupAnswer
+	var err error
+	switch q.kind {
+	case queryTXT:
+		a.txt, err = c.r.LookupTXT(ctx, q.name)
+	case queryMX:
+		a.mx, err = c.r.LookupMX(ctx, q.name)
+	case queryIP:
+		a.ips, err = c.r.LookupIPAddr(ctx, q.name)
+	case queryPTR:
+		a.names, err = c.r.LookupAddr(ctx, q.name)
+	}
+	return a, err
+}
+
+// ttlFor says how long an answer may be kept: positive answers for their
+// TTL (or DefaultTTL), "not found" for at most NegativeTTL (RFC 2308 §5),
+// temporary failures and other errors not at all.
+func (c *Cache) ttlFor(a lookupAnswer, err error) (time.Duration, bool) {
+	ttl := c.opts.DefaultTTL
+	if err != nil {
+		derr, ok := err.(*net.DNSError)
+		if !ok || !derr.IsNotFound || derr.IsTemporary || derr.IsTimeout {
+			return 0, false
+		}
+		ttl = c.opts.NegativeTTL
+		if a.hasTTL {
+			ttl = min(ttl, a.ttl)
+		}
+	} else if a.hasTTL {
+		ttl = a.ttl
+	}
+	return ttl, ttl > 0
+}
+
+// keep stores an answer for ttl, evicting the least recently used answer
+// when full. c.mu is held.
+func (c *Cache) keep(q lookupQuery, a lookupAnswer, err error, ttl time.Duration) {
+	e := &cacheEntry{q: q, a: a, expires: c.opts.Now().Add(ttl)}
+	e.err, _ = err.(*net.DNSError)
+	if el, ok := c.entries[q]; ok {
+		el.Value = e
+		c.lru.MoveToFront(el)
+		return
+	}
+	c.entries[q] = c.lru.PushFront(e)
+	for c.lru.Len() > c.opts.MaxEntries {
+		oldest := c.lru.Back()
+		c.lru.Remove(oldest)
+		delete(c.entries, oldest.Value.(*cacheEntry).q)
+	}
+}
+
+// clone copies the slices of an answer, so that callers may change what
+// they get without changing what is kept.
+func (a lookupAnswer) clone() lookupAnswer {
+	a.txt = slices.Clone(a.txt)
+	a.ips = slices.Clone(a.ips)
+	a.names = slices.Clone(a.names)
+	if a.mx != nil {
+		mx := make([]*net.MX, len(a.mx))
+		for i, m := range a.mx {
+			mx[i] = &net.MX{Host: m.Host, Pref: m.Pref}
+		}
+		a.mx = mx
+	}
+	return a
+}
+
+// cloneErr copies a *net.DNSError, so that callers may change what they
+// get; it must stay a bare *net.DNSError for blitiri spf's type assertions.
+func cloneErr(err error) error {
+	if derr, ok := err.(*net.DNSError); ok {
+		c := *derr
+		return &c
+	}
+	return err
+}

@@ -1,0 +1,373 @@
+package spf_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// fakeClock is a clock that moves only when told.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// cachedLoopback returns a Cache in front of a NetworkResolver asking a
+// loopback server for resolverTestZone, and the server's query counter.
+func cachedLoopback(t *testing.T, opts spf.CacheOptions) (*spf.Cache, *countingHandler) {
+	z := newResolverTestZone(t)
+	z.Inject("broken.example.com", spf.FaultServFail)
+	h := &countingHandler{h: z}
+	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, h)}, Timeout: time.Second}
+	return spf.NewCache(r, opts), h
+}
+
+// RFC 1035 §3.2.1: an answer may be reused for its TTL (300 s in the zone).
+func TestCacheRespectsTTL(t *testing.T) {
+	clock := newFakeClock()
+	c, h := cachedLoopback(t, spf.CacheOptions{Now: clock.Now, DefaultTTL: time.Hour})
+	ctx := context.Background()
+
+	for _, step := range []struct {
+		advance time.Duration
+		queries int64
+	}{
+		{0, 1},                 // asked
+		{0, 1},                 // kept
+		{299 * time.Second, 1}, // still within the TTL
+		{2 * time.Second, 2},   // expired: asked again
+		{0, 2},
+	} {
+		clock.advance(step.advance)
+		txt, err := c.LookupTXT(ctx, "example.com")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"v=spf1 mx -all"}, txt)
+		assert.Equal(t, step.queries, h.n.Load(), "after %v", step.advance)
+	}
+
+	// LookupIPAddr asks for A and AAAA, kept together.
+	_, err := c.LookupIPAddr(ctx, "example.com")
+	require.NoError(t, err)
+	_, err = c.LookupIPAddr(ctx, "example.com")
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), h.n.Load())
+}
+
+// RFC 2308 §5: a negative answer is kept for the SOA's negative TTL
+// (min(300, 60) here), and never longer than NegativeTTL.
+func TestCacheNegative(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		negativeTTL time.Duration
+		kept        time.Duration
+	}{
+		{"RFC 2308 §5 SOA minimum", time.Hour, 60 * time.Second},
+		{"NegativeTTL bound", 10 * time.Second, 10 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			c, h := cachedLoopback(t, spf.CacheOptions{Now: clock.Now, NegativeTTL: tc.negativeTTL})
+			for _, name := range []string{"missing.example.com", "mx1.example.com"} { // NXDOMAIN, no data
+				before := h.n.Load()
+				for range 2 {
+					_, err := c.LookupTXT(context.Background(), name)
+					assert.Equal(t, "notfound", lookupOutcome(t, err, name))
+				}
+				assert.Equal(t, before+1, h.n.Load(), "kept")
+			}
+			clock.advance(tc.kept - time.Second)
+			_, err := c.LookupTXT(context.Background(), "missing.example.com")
+			assert.Equal(t, "notfound", lookupOutcome(t, err, "missing.example.com"))
+			assert.Equal(t, int64(2), h.n.Load(), "still kept")
+			clock.advance(2 * time.Second)
+			_, err = c.LookupTXT(context.Background(), "missing.example.com")
+			assert.Equal(t, "notfound", lookupOutcome(t, err, "missing.example.com"))
+			assert.Equal(t, int64(3), h.n.Load(), "expired")
+		})
+	}
+}
+
+func TestCacheSkipsTemporaryErrors(t *testing.T) {
+	c, h := cachedLoopback(t, spf.CacheOptions{})
+	for range 3 {
+		_, err := c.LookupTXT(context.Background(), "broken.example.com")
+		assert.Equal(t, "temporary", lookupOutcome(t, err, "broken.example.com"))
+	}
+	assert.Equal(t, int64(3), h.n.Load())
+}
+
+// countingResolver is a plain Resolver (no TTLs) that counts its calls and
+// can hold them until released.
+type countingResolver struct {
+	calls      atomic.Int64
+	release    chan struct{} // nil: answer at once
+	err        error
+	panicFirst bool // the first LookupTXT panics, as a buggy resolver might
+}
+
+func (r *countingResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
+	n := r.calls.Add(1)
+	if r.release != nil {
+		select {
+		case <-r.release:
+		case <-ctx.Done():
+			return nil, &net.DNSError{Err: "canceled", Name: name, IsTemporary: true}
+		}
+	}
+	if r.panicFirst && n == 1 {
+		panic("resolver bug")
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return []string{"txt for " + name}, nil
+}
+
+func (r *countingResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
+	r.calls.Add(1)
+	return []*net.MX{{Host: "mx." + name + ".", Pref: 10}}, nil
+}
+
+func (r *countingResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
+	r.calls.Add(1)
+	return []net.IPAddr{{IP: net.IPv4(192, 0, 2, 1)}}, nil
+}
+
+func (r *countingResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	r.calls.Add(1)
+	return []string{"host.example."}, nil
+}
+
+// A resolver that gives no TTL (as *net.Resolver) has answers kept for
+// DefaultTTL.
+func TestCacheDefaultTTL(t *testing.T) {
+	clock := newFakeClock()
+	r := &countingResolver{}
+	c := spf.NewCache(r, spf.CacheOptions{Now: clock.Now, DefaultTTL: time.Minute})
+	ctx := context.Background()
+	lookupAll := func() {
+		_, err := c.LookupTXT(ctx, "example.com")
+		require.NoError(t, err)
+		_, err = c.LookupMX(ctx, "example.com")
+		require.NoError(t, err)
+		_, err = c.LookupIPAddr(ctx, "example.com")
+		require.NoError(t, err)
+		_, err = c.LookupAddr(ctx, "192.0.2.1")
+		require.NoError(t, err)
+	}
+	lookupAll()
+	lookupAll()
+	assert.Equal(t, int64(4), r.calls.Load())
+	clock.advance(time.Minute)
+	lookupAll()
+	assert.Equal(t, int64(8), r.calls.Load())
+}
+
+func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	r := &countingResolver{}
+	c := spf.NewCache(r, spf.CacheOptions{MaxEntries: 2})
+	ctx := context.Background()
+	for _, step := range []struct {
+		name  string
+		calls int64
+	}{
+		{"a", 1}, {"b", 2}, {"a", 2}, // a is now the most recent
+		{"c", 3},           // b goes
+		{"a", 3}, {"c", 3}, // kept
+		{"b", 4}, // asked again
+	} {
+		txt, err := c.LookupTXT(ctx, step.name)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"txt for " + step.name}, txt)
+		assert.Equal(t, step.calls, r.calls.Load(), "after %s", step.name)
+	}
+}
+
+func TestCacheReturnsCallersCopies(t *testing.T) {
+	c := spf.NewCache(&countingResolver{}, spf.CacheOptions{})
+	ctx := context.Background()
+	txt, err := c.LookupTXT(ctx, "example.com")
+	require.NoError(t, err)
+	txt[0] = "changed"
+	mx, err := c.LookupMX(ctx, "example.com")
+	require.NoError(t, err)
+	mx[0].Host = "changed"
+	txt, _ = c.LookupTXT(ctx, "example.com")
+	mx, _ = c.LookupMX(ctx, "example.com")
+	assert.Equal(t, []string{"txt for example.com"}, txt)
+	assert.Equal(t, "mx.example.com.", mx[0].Host)
+}
+
+// waitForWaiters waits until n goroutines are blocked in a Cache lookup's
+// select, waiting for another's query (not making it).
+func waitForWaiters(t *testing.T, n int) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for range 1000 {
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		waiting := 0
+		for _, g := range strings.Split(stacks, "\n\n") {
+			if strings.Contains(g, "[select") && strings.Contains(g, "spf.(*Cache).lookup") && !strings.Contains(g, "spf.(*Cache).fly") {
+				waiting++
+			}
+		}
+		if waiting >= n {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d lookups waiting", n)
+}
+
+// Concurrent identical lookups share one query, even when its answer (a
+// temporary failure) is not kept.
+func TestCacheCollapsesConcurrentLookups(t *testing.T) {
+	r := &countingResolver{release: make(chan struct{}), err: &net.DNSError{Err: "SERVFAIL", Name: "example.com", IsTemporary: true}}
+	c := spf.NewCache(r, spf.CacheOptions{})
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { _, errs[i] = c.LookupTXT(context.Background(), "example.com") })
+	}
+	waitForWaiters(t, n-1)
+	close(r.release)
+	wg.Wait()
+	assert.Equal(t, int64(1), r.calls.Load())
+	for _, err := range errs {
+		assert.Equal(t, "temporary", lookupOutcome(t, err, "example.com"))
+	}
+}
+
+// A waiter whose context ends stops waiting at once; when the caller that
+// made the query gives up, a waiter with time left asks again.
+func TestCacheWaitersAndCancellation(t *testing.T) {
+	r := &countingResolver{release: make(chan struct{})}
+	c := spf.NewCache(r, spf.CacheOptions{})
+
+	leaderCtx, cancelLeader := context.WithCancel(context.Background())
+	leaderErr := make(chan error)
+	go func() {
+		_, err := c.LookupTXT(leaderCtx, "example.com")
+		leaderErr <- err
+	}()
+	for r.calls.Load() == 0 {
+		runtime.Gosched()
+	}
+	waiterCtx, cancelWaiter := context.WithCancel(context.Background())
+	impatientErr := make(chan error)
+	go func() {
+		_, err := c.LookupTXT(waiterCtx, "example.com")
+		impatientErr <- err
+	}()
+	patient := make(chan []string)
+	go func() {
+		txt, _ := c.LookupTXT(context.Background(), "example.com")
+		patient <- txt
+	}()
+	waitForWaiters(t, 2)
+
+	cancelWaiter()
+	assert.Equal(t, "temporary", lookupOutcome(t, <-impatientErr, "example.com"))
+	cancelLeader()
+	assert.Equal(t, "temporary", lookupOutcome(t, <-leaderErr, "example.com"))
+	close(r.release) // the patient waiter's own query now succeeds
+	assert.Equal(t, []string{"txt for example.com"}, <-patient)
+	assert.Equal(t, int64(2), r.calls.Load())
+}
+
+// A resolver that panics strands no waiter: it asks again.
+func TestCacheSurvivesPanickingResolver(t *testing.T) {
+	r := &countingResolver{release: make(chan struct{}), panicFirst: true}
+	c := spf.NewCache(r, spf.CacheOptions{})
+	ctx := context.Background()
+	leader := make(chan any)
+	go func() {
+		defer func() { leader <- recover() }()
+		_, _ = c.LookupTXT(ctx, "example.com")
+	}()
+	for r.calls.Load() == 0 {
+		runtime.Gosched()
+	}
+	waiter := make(chan []string)
+	go func() {
+		txt, _ := c.LookupTXT(ctx, "example.com")
+		waiter <- txt
+	}()
+	waitForWaiters(t, 1)
+	close(r.release)
+	assert.Equal(t, "resolver bug", <-leader)
+	assert.Equal(t, []string{"txt for example.com"}, <-waiter)
+	assert.Equal(t, int64(2), r.calls.Load())
+}
+
+// Many goroutines on a few names: run with -race.
+func TestCacheConcurrentUse(t *testing.T) {
+	z := newResolverTestZone(t)
+	c := spf.NewCache(z, spf.CacheOptions{MaxEntries: 4})
+	names := []string{"example.com", "alias.example.com", "missing.example.com", "any.wild.example.com", "esc.example.com", "mx1.example.com"}
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			for j := range 200 {
+				name := names[(i+j)%len(names)]
+				_, err := c.LookupTXT(context.Background(), name)
+				if err != nil {
+					assert.Equal(t, "notfound", lookupOutcome(t, err, name), fmt.Sprint(name))
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// A Cache gives what it keeps with the TTL left, so that a Cache in front
+// of another keeps an answer no longer than the first would (RFC 1035
+// §3.2.1).
+func TestCacheStacked(t *testing.T) {
+	clock := newFakeClock()
+	inner, h := cachedLoopback(t, spf.CacheOptions{Now: clock.Now})
+	outer := spf.NewCache(inner, spf.CacheOptions{Now: clock.Now, DefaultTTL: time.Hour})
+	ctx := context.Background()
+
+	_, err := inner.LookupTXT(ctx, "example.com") // kept until 300 s
+	require.NoError(t, err)
+	clock.advance(200 * time.Second)
+	_, err = outer.LookupTXT(ctx, "example.com") // kept for the 100 s left
+	require.NoError(t, err)
+	clock.advance(99 * time.Second)
+	_, err = outer.LookupTXT(ctx, "example.com")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), h.n.Load())
+	clock.advance(2 * time.Second)
+	_, err = outer.LookupTXT(ctx, "example.com")
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), h.n.Load(), "both expired")
+}

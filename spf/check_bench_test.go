@@ -1,0 +1,84 @@
+package spf_test
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	blitiri "blitiri.com.ar/go/spf"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// benchZone holds a one-lookup policy and one needing eight lookups (its
+// TXT record and seven address lookups), both passing 192.0.2.10 on their
+// last directive but one.
+const benchZone = `
+$TTL 3600
+simple.bench.example. TXT "v=spf1 ip4:192.0.2.0/24 -all"
+eight.bench.example.  TXT "v=spf1 a:h1.bench.example a:h2.bench.example a:h3.bench.example a:h4.bench.example a:h5.bench.example a:h6.bench.example a:h7.bench.example ip4:192.0.2.0/24 -all"
+h1.bench.example. A 198.51.100.1
+h2.bench.example. A 198.51.100.2
+h3.bench.example. A 198.51.100.3
+h4.bench.example. A 198.51.100.4
+h5.bench.example. A 198.51.100.5
+h6.bench.example. A 198.51.100.6
+h7.bench.example. A 198.51.100.7
+`
+
+// BenchmarkCheck measures Check through the ZoneResolver, through a
+// NetworkResolver asking a loopback server, and through a Cache over that,
+// beside raw blitiri spf on the same ZoneResolver and on Go's net.Resolver
+// asking the same server (the baselines).
+func BenchmarkCheck(b *testing.B) {
+	z, err := spf.NewZoneResolver(strings.NewReader(benchZone), ".")
+	require.NoError(b, err)
+	addr := serve(b, z)
+	network := &spf.NetworkResolver{Servers: []string{addr}, Timeout: time.Second}
+	goResolver := &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+	ip := netip.MustParseAddr("192.0.2.10")
+	const helo = "mail.bench.example"
+
+	for _, policy := range []string{"simple", "eight"} {
+		sender := "alice@" + policy + ".bench.example"
+		raw := func(r blitiri.DNSResolver) func(context.Context) string {
+			return func(ctx context.Context) string {
+				res, _ := blitiri.CheckHostWithSender(ip.AsSlice(), helo, sender, blitiri.WithContext(ctx), blitiri.WithResolver(r))
+				return string(res)
+			}
+		}
+		ours := func(r spf.Resolver) func(context.Context) string {
+			c := &spf.Checker{Resolver: r}
+			return func(ctx context.Context) string { return string(c.Check(ctx, ip, helo, sender).Result) }
+		}
+		for _, bc := range []struct {
+			name  string
+			check func(context.Context) string
+		}{
+			{"Baseline-blitiri-zone", raw(z)},
+			{"zone", ours(z)},
+			{"Baseline-blitiri-net.Resolver-loopback", raw(goResolver)},
+			{"network-loopback", ours(network)},
+			{"cached-loopback", ours(spf.NewCache(network, spf.CacheOptions{}))},
+		} {
+			b.Run(policy+"/"+bc.name, func(b *testing.B) {
+				ctx := context.Background()
+				require.Equal(b, "pass", bc.check(ctx))
+				b.ReportAllocs()
+				for b.Loop() {
+					bc.check(ctx)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package spf_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// serveLoopback serves h over UDP and TCP on the same 127.0.0.1 port until
+// the test ends, and returns the address.
+func serveLoopback(t testing.TB, h dns.Handler) string {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		require.NoError(t, err)
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err != nil && attempt < 10 {
+			pc.Close() // the port is taken for TCP: try another
+			continue
+		}
+		require.NoError(t, err)
+		servers := []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: l, Handler: h}}
+		for _, s := range servers {
+			started := make(chan struct{})
+			s.NotifyStartedFunc = func() { close(started) }
+			go func() { _ = s.ActivateAndServe() }()
+			<-started
+		}
+		t.Cleanup(func() {
+			for _, s := range servers {
+				_ = s.Shutdown()
+			}
+		})
+		return pc.LocalAddr().String()
+	}
+}
+
+// countingHandler counts the queries that reach a handler.
+type countingHandler struct {
+	h dns.Handler
+	n atomic.Int64
+}
+
+func (c *countingHandler) ServeDNS(w dns.ResponseWriter, m *dns.Msg) {
+	c.n.Add(1)
+	c.h.ServeDNS(w, m)
+}
+
+func TestNetworkResolver(t *testing.T) {
+	addr := serveLoopback(t, newResolverTestZone(t))
+	checkResolverCases(t, &spf.NetworkResolver{Servers: []string{addr}, Timeout: time.Second})
+}
+
+func TestNetworkResolverFaults(t *testing.T) {
+	z := newResolverTestZone(t)
+	z.Inject("mx1.example.com", spf.FaultServFail)
+	z.Inject("next.example.com", spf.FaultTimeout)
+	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, z)}, Timeout: 100 * time.Millisecond}
+	ctx := context.Background()
+
+	_, err := r.LookupTXT(ctx, "mx1.example.com")
+	assert.Equal(t, "temporary", lookupOutcome(t, err, "mx1.example.com"), "SERVFAIL")
+
+	start := time.Now()
+	_, err = r.LookupTXT(ctx, "alias.example.com")
+	assert.Equal(t, "timeout", lookupOutcome(t, err, "alias.example.com"), "no reply")
+	assert.Less(t, time.Since(start), 5*time.Second, "per-query timeout")
+}
+
+// The first server fails (SERVFAIL, then silence): the next one answers.
+func TestNetworkResolverNextServer(t *testing.T) {
+	broken := newResolverTestZone(t)
+	broken.Inject("example.com", spf.FaultServFail)
+	broken.Inject("mx1.example.com", spf.FaultTimeout)
+	servers := []string{serveLoopback(t, broken), serveLoopback(t, newResolverTestZone(t))}
+	r := &spf.NetworkResolver{Servers: servers, Timeout: 100 * time.Millisecond}
+
+	txt, err := r.LookupTXT(context.Background(), "example.com")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"v=spf1 mx -all"}, txt)
+	ips, err := r.LookupIPAddr(context.Background(), "mx1.example.com")
+	require.NoError(t, err)
+	assert.Len(t, ips, 1)
+}
+
+// RFC 2308 §2.1: NXDOMAIN is an answer, not a failure: the next server is
+// not asked.
+func TestNetworkResolverNXDOMAINIsFinal(t *testing.T) {
+	first := &countingHandler{h: newResolverTestZone(t)}
+	second := &countingHandler{h: newResolverTestZone(t)}
+	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, first), serveLoopback(t, second)}}
+	_, err := r.LookupTXT(context.Background(), "missing.example.com")
+	assert.Equal(t, "notfound", lookupOutcome(t, err, "missing.example.com"))
+	assert.Equal(t, int64(1), first.n.Load())
+	assert.Equal(t, int64(0), second.n.Load())
+}
+
+// Cancelling the context ends a lookup at once, not at the timeout.
+func TestNetworkResolverCancel(t *testing.T) {
+	z := newResolverTestZone(t)
+	z.Inject("example.com", spf.FaultTimeout)
+	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, z)}, Timeout: time.Hour}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := r.LookupTXT(ctx, "example.com")
+	assert.Equal(t, "temporary", lookupOutcome(t, err, "example.com"))
+	assert.Less(t, time.Since(start), 10*time.Second, "cancellation must not wait for the hour-long timeout")
+
+	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = r.LookupMX(ctx, "example.com")
+	assert.Equal(t, "timeout", lookupOutcome(t, err, "example.com"))
+}
+
+func TestNetworkResolverNoServer(t *testing.T) {
+	// Port 9 (discard) on loopback: nothing answers, or ICMP refuses.
+	r := &spf.NetworkResolver{Servers: []string{"127.0.0.1:9"}, Timeout: 50 * time.Millisecond}
+	_, err := r.LookupTXT(context.Background(), "example.com")
+	assert.Contains(t, []string{"temporary", "timeout"}, lookupOutcome(t, err, "example.com"))
+}
+
+func TestSystemResolver(t *testing.T) {
+	if _, err := os.Stat("/etc/resolv.conf"); err != nil {
+		t.Skip("no /etc/resolv.conf on this machine")
+	}
+	r, err := spf.SystemResolver()
+	if err != nil {
+		t.Skipf("/etc/resolv.conf is not usable here: %v", err)
+	}
+	require.NotEmpty(t, r.Servers)
+	for _, s := range r.Servers {
+		_, _, err := net.SplitHostPort(s)
+		assert.NoError(t, err, "%q is host:port", s)
+	}
+}

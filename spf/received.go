@@ -1,0 +1,309 @@
+package spf
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// ErrMalformedHeader reports a Received-SPF or Authentication-Results value
+// that does not follow its grammar.
+var ErrMalformedHeader = errors.New("spf: malformed header field")
+
+// ReceivedSPF renders the value of a Received-SPF header field (RFC 7208
+// §9.1), without the field name: the result, a comment in words, and the
+// key-value pairs client-ip, envelope-from (for the mailfrom identity),
+// helo, receiver (when given), identity and mechanism (when known). Values
+// that are not dot-atoms are quoted; control characters, which no header
+// may carry, are replaced by "?".
+func (v Verdict) ReceivedSPF(receiver string) string {
+	var b strings.Builder
+	b.WriteString(string(v.Result))
+	b.WriteString(" (")
+	if receiver != "" {
+		b.WriteString(commentText(receiver))
+		b.WriteString(": ")
+	}
+	b.WriteString(commentText(v.comment()))
+	b.WriteString(")")
+	sep := " "
+	pair := func(key, value string) {
+		b.WriteString(sep)
+		b.WriteString(key)
+		b.WriteByte('=')
+		b.WriteString(headerValue(value))
+		sep = "; "
+	}
+	if v.ClientIP.IsValid() {
+		pair("client-ip", v.ClientIP.String())
+	}
+	if v.Identity != HELO {
+		pair("envelope-from", v.Sender)
+	}
+	if v.HELO != "" {
+		pair("helo", v.HELO)
+	}
+	if receiver != "" {
+		pair("receiver", receiver)
+	}
+	if v.Identity != "" {
+		pair("identity", string(v.Identity))
+	}
+	if v.Mechanism != "" {
+		pair("mechanism", v.Mechanism)
+	}
+	return b.String()
+}
+
+// comment says what the result means for the identity (RFC 7208 §9.1).
+func (v Verdict) comment() string {
+	who := "domain of " + v.Sender
+	if v.Identity == HELO {
+		who = "domain of " + v.HELO
+	}
+	ip := v.ClientIP.String()
+	switch v.Result {
+	case Pass:
+		return who + " designates " + ip + " as permitted sender"
+	case Fail:
+		return who + " does not designate " + ip + " as permitted sender"
+	case SoftFail:
+		return "transitioning " + who + " does not designate " + ip + " as permitted sender"
+	case Neutral:
+		return ip + " is neither permitted nor denied by " + who
+	case None:
+		return who + " does not publish an SPF policy"
+	case TempError:
+		return "temporary error checking the policy of " + who
+	case PermError:
+		return "the policy of " + who + " cannot be interpreted"
+	}
+	return "unknown result"
+}
+
+// ParseReceivedSPF reads the value of a Received-SPF header field (RFC 7208
+// §9.1), with or without the field name, back into a Verdict and the
+// receiver it names. Unknown keys are ignored.
+func ParseReceivedSPF(value string) (v Verdict, receiver string, err error) {
+	if len(value) >= 13 && strings.EqualFold(value[:13], "Received-SPF:") {
+		value = value[13:]
+	}
+	l := headerLexer{s: value}
+	hasSender := false
+	l.skipCFWS()
+	word := l.token()
+	if v.Result, err = ParseResult(word); err != nil || word == "" {
+		return v, "", fmt.Errorf("%w: Received-SPF result %q (RFC 7208 §9.1)", ErrMalformedHeader, word)
+	}
+	for {
+		l.skipCFWS()
+		if l.done() {
+			break
+		}
+		key := l.token()
+		l.skipCFWS()
+		if key == "" || !l.consume('=') {
+			return v, "", fmt.Errorf("%w: Received-SPF key-value pair at %q (RFC 7208 §9.1)", ErrMalformedHeader, l.rest())
+		}
+		l.skipCFWS()
+		val, ok := l.value()
+		if !ok {
+			return v, "", fmt.Errorf("%w: Received-SPF value of %q (RFC 7208 §9.1)", ErrMalformedHeader, key)
+		}
+		switch strings.ToLower(key) {
+		case "client-ip":
+			if v.ClientIP, err = netip.ParseAddr(val); err != nil {
+				return v, "", fmt.Errorf("%w: Received-SPF client-ip %q (RFC 7208 §9.1)", ErrMalformedHeader, val)
+			}
+		case "envelope-from":
+			v.Sender, hasSender = val, true
+		case "helo":
+			v.HELO = val
+		case "receiver":
+			receiver = val
+		case "identity":
+			v.Identity = Identity(strings.ToLower(val))
+		case "mechanism":
+			v.Mechanism = val
+		}
+		l.skipCFWS()
+		if !l.consume(';') && !l.done() {
+			return v, "", fmt.Errorf(`%w: Received-SPF: ";" expected at %q (RFC 7208 §9.1)`, ErrMalformedHeader, l.rest())
+		}
+	}
+	// RFC 7208 §2.4: a null envelope-from was checked as postmaster@HELO.
+	v.Sender = strings.TrimSuffix(strings.TrimPrefix(v.Sender, "<"), ">")
+	if v.Identity == "" {
+		v.Identity = MailFrom
+		if !hasSender && v.HELO != "" {
+			v.Identity = HELO
+		}
+	}
+	if (v.Identity == HELO || v.Sender == "") && v.HELO != "" {
+		v.Sender = "postmaster@" + v.HELO
+	}
+	v.Domain = v.HELO
+	if v.Identity != HELO && v.Sender != "" {
+		_, v.Domain = splitSender(v.Sender)
+	}
+	return v, receiver, nil
+}
+
+// headerValue writes a value as a dot-atom when it is one, else as a
+// quoted-string (RFC 5322 §3.2.3, §3.2.4).
+func headerValue(s string) string {
+	if isDotAtom(s) {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c == 0x7f:
+			b.WriteByte('?')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// commentText escapes text for a comment (RFC 5322 §3.2.2).
+func commentText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '(' || c == ')' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c == 0x7f:
+			b.WriteByte('?')
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// isDotAtom reports whether s is a dot-atom-text (RFC 5322 §3.2.3).
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && !isAtext(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// isAtext reports whether c is an atext character (RFC 5322 §3.2.3).
+func isAtext(c byte) bool {
+	return isAlpha(c) || isDigit(c) || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+// headerLexer reads the structured header values of Received-SPF and
+// Authentication-Results: comments and folding white space (RFC 5322
+// §3.2.2), tokens, and quoted-strings.
+type headerLexer struct {
+	s   string
+	pos int
+}
+
+func (l *headerLexer) done() bool   { return l.pos >= len(l.s) }
+func (l *headerLexer) rest() string { return l.s[l.pos:] }
+
+// consume skips c if it comes next.
+func (l *headerLexer) consume(c byte) bool {
+	if l.pos < len(l.s) && l.s[l.pos] == c {
+		l.pos++
+		return true
+	}
+	return false
+}
+
+// skipCFWS skips white space, line breaks of folding, and nested comments.
+func (l *headerLexer) skipCFWS() {
+	depth := 0
+	for l.pos < len(l.s) {
+		switch c := l.s[l.pos]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case c == '\\' && depth > 0 && l.pos+1 < len(l.s):
+			l.pos++ // RFC 5322 §3.2.1: a quoted-pair
+		case depth == 0:
+			return
+		}
+		l.pos++
+	}
+}
+
+// token reads a run of characters other than white space, controls and
+// the delimiters of these fields.
+func (l *headerLexer) token() string {
+	start := l.pos
+	for l.pos < len(l.s) {
+		c := l.s[l.pos]
+		if c <= ' ' || c == 0x7f || strings.IndexByte(`()<>,;:\"[]=/`, c) >= 0 {
+			break
+		}
+		l.pos++
+	}
+	return l.s[start:l.pos]
+}
+
+// value reads a token or a quoted-string, which may be followed, for an
+// address, by "@" and a domain.
+func (l *headerLexer) value() (string, bool) {
+	if l.pos < len(l.s) && l.s[l.pos] == '"' {
+		q, ok := l.quoted()
+		if !ok {
+			return "", false
+		}
+		if l.consume('@') {
+			return q + "@" + l.token(), true
+		}
+		return q, true
+	}
+	// Unquoted: a dot-atom, or what real headers put there unquoted (an
+	// IPv6 address, a mechanism): everything up to space, ";" or "(".
+	start := l.pos
+	for l.pos < len(l.s) {
+		c := l.s[l.pos]
+		if c <= ' ' || c == 0x7f || c == ';' || c == '(' || c == '"' {
+			break
+		}
+		l.pos++
+	}
+	return l.s[start:l.pos], l.pos > start
+}
+
+// quoted reads a quoted-string, undoing its quoted-pairs.
+func (l *headerLexer) quoted() (string, bool) {
+	var b strings.Builder
+	for l.pos++; l.pos < len(l.s); l.pos++ {
+		switch c := l.s[l.pos]; c {
+		case '"':
+			l.pos++
+			return b.String(), true
+		case '\\':
+			if l.pos+1 < len(l.s) {
+				l.pos++
+				b.WriteByte(l.s[l.pos])
+			}
+		case '\r', '\n':
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,110 @@
+package spf_test
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+var passVerdict = spf.Verdict{
+	Result: spf.Pass, Identity: spf.MailFrom, Domain: "example.org", Sender: "alice@example.org",
+	ClientIP: netip.MustParseAddr("192.0.2.7"), HELO: "mail.example.org", Mechanism: "ip4:192.0.2.0/24",
+}
+
+// RFC 7208 §9.1: the field's value.
+func TestReceivedSPF(t *testing.T) {
+	got := passVerdict.ReceivedSPF("mx.receiver.example")
+	assert.Equal(t, `pass (mx.receiver.example: domain of alice@example.org designates 192.0.2.7 as permitted sender)`+
+		` client-ip=192.0.2.7; envelope-from="alice@example.org"; helo=mail.example.org;`+
+		` receiver=mx.receiver.example; identity=mailfrom; mechanism="ip4:192.0.2.0/24"`, got)
+
+	helo := spf.Verdict{Result: spf.Fail, Identity: spf.HELO, Domain: "mail.example.org", Sender: "postmaster@mail.example.org",
+		ClientIP: netip.MustParseAddr("2001:db8::1"), HELO: "mail.example.org", Mechanism: "-all"}
+	assert.Equal(t, `fail (domain of mail.example.org does not designate 2001:db8::1 as permitted sender)`+
+		` client-ip="2001:db8::1"; helo=mail.example.org; identity=helo; mechanism=-all`, helo.ReceivedSPF(""))
+}
+
+// Nothing from the input may start a new header line or break the value.
+func TestReceivedSPFHostileValues(t *testing.T) {
+	v := passVerdict
+	v.Sender = "a\"b\\c\r\nX-Injected: 1@example.org"
+	v.HELO = "evil\r\n helo (x)"
+	got := v.ReceivedSPF("mx)\r\n(")
+	assert.NotContains(t, got, "\r")
+	assert.NotContains(t, got, "\n")
+	back, receiver, err := spf.ParseReceivedSPF(got)
+	require.NoError(t, err)
+	assert.Equal(t, "mx)??(", receiver)
+	assert.Equal(t, `a"b\c??X-Injected: 1@example.org`, back.Sender)
+	assert.Equal(t, "evil?? helo (x)", back.HELO)
+}
+
+func TestReceivedSPFRoundTrip(t *testing.T) {
+	for _, v := range []spf.Verdict{
+		passVerdict,
+		{Result: spf.SoftFail, Identity: spf.MailFrom, Domain: "example.net", Sender: "\"odd local\"@example.net",
+			ClientIP: netip.MustParseAddr("2001:db8::25"), HELO: "mx.example.net", Mechanism: "~all"},
+		{Result: spf.None, Identity: spf.HELO, Domain: "mx.example.net", Sender: "postmaster@mx.example.net",
+			ClientIP: netip.MustParseAddr("198.51.100.1"), HELO: "mx.example.net"},
+		{Result: spf.TempError, Identity: spf.MailFrom, Domain: "example.com", Sender: "b@example.com",
+			ClientIP: netip.MustParseAddr("198.51.100.1"), HELO: "[198.51.100.1]"},
+	} {
+		got, receiver, err := spf.ParseReceivedSPF(v.ReceivedSPF("mx.receiver.example"))
+		require.NoError(t, err)
+		assert.Equal(t, "mx.receiver.example", receiver)
+		assert.Equal(t, v, got)
+	}
+}
+
+// RFC 7208 §9.1 and real-world fields: folding, comments, field name,
+// unknown keys, a trailing ";".
+func TestParseReceivedSPF(t *testing.T) {
+	tests := []struct {
+		value    string
+		want     spf.Verdict
+		receiver string
+	}{
+		{"Received-SPF: Pass (mybox.example.org: domain of\r\n myname@example.com designates 192.0.2.1 as permitted sender)\r\n" +
+			"\treceiver=mybox.example.org; client-ip=192.0.2.1;\r\n envelope-from=\"myname@example.com\"; helo=foo.example.com;",
+			spf.Verdict{Result: spf.Pass, Identity: spf.MailFrom, Domain: "example.com", Sender: "myname@example.com",
+				ClientIP: netip.MustParseAddr("192.0.2.1"), HELO: "foo.example.com"}, "mybox.example.org"},
+		{"fail (mybox.example.org: domain of myname@example.com does not designate 192.0.2.1 as permitted sender)" +
+			" identity=mailfrom; client-ip=192.0.2.1; envelope-from=<>; x-extension=\"a;b\"; helo=foo.example.com",
+			spf.Verdict{Result: spf.Fail, Identity: spf.MailFrom, Domain: "foo.example.com", Sender: "postmaster@foo.example.com",
+				ClientIP: netip.MustParseAddr("192.0.2.1"), HELO: "foo.example.com"}, ""},
+		{"none (no SPF record) identity=helo; client-ip=2001:db8::1; helo=mx.example.net",
+			spf.Verdict{Result: spf.None, Identity: spf.HELO, Domain: "mx.example.net", Sender: "postmaster@mx.example.net",
+				ClientIP: netip.MustParseAddr("2001:db8::1"), HELO: "mx.example.net"}, ""},
+		{"softfail", spf.Verdict{Result: spf.SoftFail, Identity: spf.MailFrom}, ""},
+	}
+	for _, tt := range tests {
+		got, receiver, err := spf.ParseReceivedSPF(tt.value)
+		require.NoError(t, err, tt.value)
+		assert.Equal(t, tt.want, got, tt.value)
+		assert.Equal(t, tt.receiver, receiver, tt.value)
+	}
+}
+
+func TestParseReceivedSPFErrors(t *testing.T) {
+	for _, value := range []string{
+		"",
+		"passed (x)",
+		"pass client-ip=not-an-ip",
+		"pass client-ip",
+		"pass client-ip=192.0.2.1 helo=x",
+		`pass envelope-from="unterminated`,
+		"pass =x",
+		"(000\\", // found by FuzzParseReceivedSPF: a comment ending in "\\"
+	} {
+		_, _, err := spf.ParseReceivedSPF(value)
+		assert.ErrorIs(t, err, spf.ErrMalformedHeader, value)
+	}
+	_, _, err := spf.ParseReceivedSPF("pass client-ip=bad")
+	assert.ErrorContains(t, err, "client-ip")
+	assert.True(t, strings.Contains(err.Error(), "RFC 7208 §9.1"))
+}
