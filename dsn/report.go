@@ -65,7 +65,8 @@ type Report struct {
 	// The DSN's own header. From defaults to postmaster@ReportingMTA, Date to
 	// the composing clock's now, MessageID to a generated one, Subject to a
 	// summary of the recipients' actions. To is the return path of the
-	// original message: the only recipient of the DSN.
+	// original message: the only recipient of the DSN; Compose strips angle
+	// brackets and a source route from it and refuses the null path.
 	From      string
 	To        string
 	Subject   string
@@ -87,9 +88,12 @@ type Report struct {
 
 	// SMTPUTF8 selects the RFC 6533 types: message/global-delivery-status
 	// and message/global or message/global-headers for the returned content.
+	// Compose selects them also when any field or the original's header
+	// holds non-ASCII text.
 	SMTPUTF8 bool
 
-	// Returned is how much of the original the report carries.
+	// Returned is how much of the original the report carries. Parse fills
+	// it; Compose decides it from its options and reports it in Envelope.
 	Returned Returned
 
 	// ReturnedHeader is the header of the returned original, when any: enough
@@ -99,11 +103,15 @@ type Report struct {
 }
 
 // Recipient holds the per-recipient fields of RFC 3464 §2.3.
+//
+// Compose writes a Diagnostic-Code of type smtp only with a RemoteMTA, the
+// MTA whose reply it is (§2.3.6), and one of another type always; the
+// human-readable part shows the diagnostic in any case.
 type Recipient struct {
 	OriginalRecipient Address   // ORCPT, only when given (§2.3.1)
 	FinalRecipient    Address   // the envelope recipient, case kept (§2.3.2)
 	Action            Action    // §2.3.3
-	Status            Status    // §2.3.4
+	Status            Status    // §2.3.4; Compose writes X.0.0 from Action when zero
 	RemoteMTA         MTA       // only when a remote MTA answered (§2.3.5)
 	DiagnosticType    string    // type of DiagnosticCode; "smtp" when empty (§2.3.6)
 	DiagnosticCode    string    // the remote reply, lines joined by a space

@@ -65,9 +65,11 @@ func usageErrorf(format string, a ...any) error {
 	return usageError{fmt.Errorf(format, a...)}
 }
 
-// writeJSON writes v as one indented JSON object.
+// writeJSON writes v as one indented JSON object. Addresses and SMTP replies
+// are full of "<" and ">": they stay readable, unescaped.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }

@@ -1,0 +1,386 @@
+package dsn
+
+import (
+	"encoding/binary"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// check validates the report and the options before anything is written,
+// and settles what the fields leave open: the DSN's recipient, whether the
+// report needs the RFC 6533 types, the Message-ID and the boundary.
+func (c *composer) check() error {
+	r := c.r
+	c.global = r.SMTPUTF8
+	if err := c.checkHeaderFields(); err != nil {
+		return err
+	}
+	if err := checkHost("ReportingMTA", r.ReportingMTA, true); err != nil {
+		return err
+	}
+	if err := checkMTA("ReceivedFromMTA", r.ReceivedFromMTA); err != nil {
+		return err
+	}
+	if r.OriginalEnvelopeID != "" {
+		// RFC 3464 §2.2.1: written decoded, so printable ASCII only.
+		if i := indexNotPrintable(r.OriginalEnvelopeID); i >= 0 {
+			return fieldError("OriginalEnvelopeID", "character "+byteHex(r.OriginalEnvelopeID[i])+" not printable ASCII (RFC 3464 §2.2.1)")
+		}
+		if len(r.OriginalEnvelopeID) > maxEnvID {
+			return fieldError("OriginalEnvelopeID", "longer than 100 characters (RFC 3461 §4.4)")
+		}
+	}
+	if err := c.checkExtensions(r.Extensions); err != nil {
+		return err
+	}
+	if len(r.Recipients) == 0 {
+		return fieldError("Recipients", "a report needs at least one recipient (RFC 3464 §2.3)")
+	}
+	for i := range r.Recipients {
+		if err := c.checkRecipient(i); err != nil {
+			return err
+		}
+	}
+	return c.checkOptions()
+}
+
+func (c *composer) checkHeaderFields() error {
+	r := c.r
+	rcpt, err := returnPath(r.To)
+	if err != nil {
+		return err
+	}
+	c.rcpt = rcpt
+	if err := c.checkText("To", rcpt); err != nil {
+		return err
+	}
+	if err := c.checkText("From", r.From); err != nil {
+		return err
+	}
+	if _, err := checkNoControls("Subject", r.Subject); err != nil {
+		return err
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(r.MessageID, "<"), ">")
+	if id != "" {
+		c.msgID = []byte(id)
+	}
+	return checkMessageID("MessageID", id, false)
+}
+
+// returnPath strips angle brackets and a source route (RFC 5321 §4.1.2,
+// §C) from the return path: the DSN goes to the mailbox alone.
+func returnPath(s string) (string, error) {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+	if strings.HasPrefix(s, "@") {
+		if _, mailbox, ok := strings.Cut(s, ":"); ok {
+			s = mailbox
+		}
+	}
+	switch {
+	case s == "":
+		// RFC 3461 §6.2: never a DSN to the null reverse path.
+		return "", fieldError("To", "null return path (RFC 3461 §6.2)")
+	case strings.ContainsAny(s, "<>"):
+		return "", fieldError("To", "angle brackets inside the address (RFC 5321 §4.1.2)")
+	}
+	return s, nil
+}
+
+func (c *composer) checkRecipient(i int) error {
+	if err := c.checkRecipientFields(&c.r.Recipients[i]); err != nil {
+		return inField("Recipients["+strconv.Itoa(i)+"].", err)
+	}
+	return nil
+}
+
+// inField prefixes the field name of a FieldError: the checks name fields
+// relative to the value they check, and only a failing check pays for the
+// full name.
+func inField(prefix string, err error) error {
+	if fe, ok := err.(*FieldError); ok {
+		return &FieldError{Field: prefix + fe.Field, Reason: fe.Reason}
+	}
+	return err
+}
+
+func (c *composer) checkRecipientFields(rc *Recipient) error {
+	if rc.FinalRecipient.Addr == "" {
+		return fieldError("FinalRecipient", "required (RFC 3464 §2.3.2)")
+	}
+	if err := c.checkAddress("FinalRecipient", rc.FinalRecipient); err != nil {
+		return err
+	}
+	if rc.OriginalRecipient != (Address{}) {
+		if err := c.checkAddress("OriginalRecipient", rc.OriginalRecipient); err != nil {
+			return err
+		}
+	}
+	if err := checkActionStatus(rc.Action, rc.Status); err != nil {
+		return err
+	}
+	if err := checkMTA("RemoteMTA", rc.RemoteMTA); err != nil {
+		return err
+	}
+	if rc.DiagnosticType != "" && !isAtom(rc.DiagnosticType) {
+		return fieldError("DiagnosticType", "not an atom (RFC 3464 §2.3.6)")
+	}
+	if err := c.checkText("DiagnosticCode", rc.DiagnosticCode); err != nil {
+		return err
+	}
+	if err := c.checkText("FinalLogID", rc.FinalLogID); err != nil {
+		return err
+	}
+	if !rc.WillRetryUntil.IsZero() && rc.Action != ActionDelayed {
+		return fieldError("WillRetryUntil", "only for delayed (RFC 3464 §2.3.9)")
+	}
+	return c.checkExtensions(rc.Extensions)
+}
+
+// checkActionStatus checks the action and that the status class agrees
+// with it (RFC 3464 §2.3.3, §2.3.4): failed is 5.x.x, or 4.x.x once
+// retries ran out; delayed is 4.x.x; the others are 2.x.x. A zero status
+// is filled in from the action (statusFor).
+func checkActionStatus(a Action, st Status) error {
+	var fits bool
+	switch a {
+	case ActionFailed:
+		fits = st.Class == 5 || st.Class == 4
+	case ActionDelayed:
+		fits = st.Class == 4
+	case ActionDelivered, ActionRelayed, ActionExpanded:
+		fits = st.Class == 2
+	default:
+		return fieldError("Action", "unknown action "+quoteASCII(string(a))+" (RFC 3464 §2.3.3)")
+	}
+	switch {
+	case st.IsZero():
+		return nil
+	case !st.valid():
+		return fieldError("Status", "invalid status code (RFC 3463 §2)")
+	case !fits:
+		return fieldError("Status", "class "+strconv.Itoa(st.Class)+" does not match action "+string(a)+" (RFC 3464 §2.3.4)")
+	}
+	return nil
+}
+
+// statusFor is the Status written for rc: its own, or X.0.0 from its
+// action (RFC 3463 §3.1: "other undefined status").
+func statusFor(rc *Recipient) Status {
+	if !rc.Status.IsZero() {
+		return rc.Status
+	}
+	switch rc.Action {
+	case ActionFailed:
+		return Status{Class: 5}
+	case ActionDelayed:
+		return Status{Class: 4}
+	}
+	return Status{Class: 2}
+}
+
+func (c *composer) checkAddress(field string, a Address) error {
+	if a.Type != "" && !isAtom(a.Type) {
+		return fieldError(field+".Type", "not an atom (RFC 3464 §2.3.2)")
+	}
+	if a.Addr == "" {
+		return fieldError(field, "empty address (RFC 3464 §2.3.2)")
+	}
+	return c.checkText(field, a.Addr)
+}
+
+// checkText checks a value written on a header or status field line: no
+// control characters (CR or LF would start a new field, RFC 3464 §2.1,
+// RFC 5322 §2.2), valid UTF-8, and no word too long to fold. Non-ASCII
+// text makes the report an RFC 6533 one.
+func (c *composer) checkText(field, s string) error {
+	ascii, err := checkNoControls(field, s)
+	c.global = c.global || !ascii
+	return err
+}
+
+// checkNoControls is checkText for a value with no say in the report's
+// type, such as the Subject, sent as RFC 2047 encoded words; it reports
+// whether s is ASCII.
+func checkNoControls(field, s string) (ascii bool, err error) {
+	word := 0
+	ascii = true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < ' ' || c == 0x7f:
+			return false, fieldError(field, "control character "+byteHex(c)+" not allowed (RFC 3464 §2.1)")
+		case c == ' ':
+			word = 0
+		default:
+			word++
+			ascii = ascii && c < 0x80
+		}
+		if word > maxWordLen {
+			return false, fieldError(field, "a word too long to fold within 998 characters (RFC 5322 §2.1.1)")
+		}
+	}
+	if ascii {
+		return true, nil
+	}
+	if !utf8.ValidString(s) {
+		return false, fieldError(field, "invalid UTF-8 (RFC 6532 §3.1)")
+	}
+	for _, r := range s {
+		if isControl(r) {
+			return false, fieldError(field, "control character "+runeHex(r)+" not allowed (RFC 3464 §2.1)")
+		}
+	}
+	return false, nil
+}
+
+// isASCIIText reports whether s is all ASCII. Byte slices, which may be
+// a whole header or body, are checked eight bytes at a time.
+func isASCIIText[T string | []byte](s T) bool {
+	if b, ok := any(s).([]byte); ok {
+		for ; len(b) >= 8; b = b[8:] {
+			if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+				return false
+			}
+		}
+		s = T(b)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// checkHost checks a host name written as "dns; name" (RFC 3464 §2.2.2):
+// ASCII letters, digits, "-", "." and "_", or an address literal in
+// brackets. Internationalised names go in their A-label form.
+func checkHost(field, s string, required bool) error {
+	if s == "" {
+		if required {
+			return fieldError(field, "required (RFC 3464 §2.2.2)")
+		}
+		return nil
+	}
+	if len(s) > 255 {
+		return fieldError(field, "longer than 255 characters (RFC 1035 §2.3.4)")
+	}
+	literal := s[0] == '[' && s[len(s)-1] == ']'
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || literal && (c == ':' || c == '[' || c == ']')
+		if !ok {
+			return fieldError(field, "character "+byteHex(c)+" not allowed in a host name (RFC 3464 §2.2.2, RFC 1123 §2.1)")
+		}
+	}
+	return nil
+}
+
+func checkMTA(field string, m MTA) error {
+	if err := checkHost("Name", m.Name, false); err != nil {
+		return inField(field+".", err)
+	}
+	return nil
+}
+
+// checkMessageID checks the id-left "@" id-right inside the angle brackets
+// (RFC 5322 §3.6.4): printable ASCII, no spaces or brackets; with utf8,
+// UTF-8 too (RFC 6532 §3.2).
+func checkMessageID(field, id string, utf8OK bool) error {
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c >= 0x80 && utf8OK {
+			continue
+		}
+		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
+			return fieldError(field, "character "+byteHex(c)+" not allowed in a message id (RFC 5322 §3.6.4)")
+		}
+	}
+	if utf8OK && !utf8.ValidString(id) {
+		return fieldError(field, "invalid UTF-8 (RFC 6532 §3.1)")
+	}
+	return nil
+}
+
+func (c *composer) checkExtensions(fs []Field) error {
+	for i, f := range fs {
+		err := c.checkText("Value", f.Value)
+		if !isFieldName(f.Name) {
+			err = fieldError("Name", "not a field name of letters, digits, - and _ (RFC 3464 §2.4)")
+		}
+		if err != nil {
+			return inField("Extensions["+strconv.Itoa(i)+"].", err)
+		}
+	}
+	return nil
+}
+
+// isFieldName reports whether s can name an extension field: an atom
+// (RFC 3464 §2.4) of letters, digits, "-" and "_", the names every reader
+// takes (net/textproto refuses '"', for one).
+func isFieldName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *composer) checkOptions() error {
+	o := &c.opts
+	switch o.Ret {
+	case "", RetFull, RetHdrs:
+	default:
+		return fieldError("ComposeOptions.Ret", "want FULL, HDRS or empty (RFC 3461 §4.3)")
+	}
+	switch o.DefaultReturn {
+	case "", ReturnNone, ReturnHeaders, ReturnFull:
+	default:
+		return fieldError("ComposeOptions.DefaultReturn", "want none, headers or full")
+	}
+	if o.ReturnSizeLimit < 0 {
+		return fieldError("ComposeOptions.ReturnSizeLimit", "negative")
+	}
+	c.boundary = o.Boundary
+	if c.boundary == "" {
+		var b [34]byte
+		c.boundary = string(appendRandomHex(append(b[:0], "=_"...)))
+	} else if !isBoundary(c.boundary) {
+		return fieldError("ComposeOptions.Boundary", "want 1 to 70 bchars (RFC 2046 §5.1.1)")
+	}
+	if c.msgID == nil && o.MessageID != nil {
+		id := strings.TrimSuffix(strings.TrimPrefix(o.MessageID(), "<"), ">")
+		if err := checkMessageID("ComposeOptions.MessageID", id, false); err != nil {
+			return err
+		}
+		if id != "" {
+			c.msgID = []byte(id)
+		}
+	}
+	if c.msgID == nil {
+		c.msgID = appendRandomHex(make([]byte, 0, 33+len(c.r.ReportingMTA)))
+		c.msgID = append(append(c.msgID, '@'), c.r.ReportingMTA...)
+	}
+	return nil
+}
+
+// isBoundary reports whether s is a boundary of bcharsnospace (RFC 2046
+// §5.1.1); spaces, though allowed inside, are left out for simplicity.
+func isBoundary(s string) bool {
+	if len(s) > 70 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("'()+_,-./:=?", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}

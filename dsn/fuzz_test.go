@@ -1,0 +1,161 @@
+package dsn
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+)
+
+func FuzzDecodeXtext(f *testing.F) {
+	for _, s := range []string{"", "bob@example.org", "a+2Bb", "+", "+2", "+zz", "a+0D+0A", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// Encoding anything decodes back to it (RFC 3461 §4).
+		back, err := DecodeXtext(EncodeXtext(s))
+		if err != nil || back != s {
+			t.Fatalf("EncodeXtext(%q) does not decode back: %q, %v", s, back, err)
+		}
+		dec, err := DecodeXtext(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidField) {
+				t.Fatalf("error %v is no ErrInvalidField", err)
+			}
+			return
+		}
+		if again, err := DecodeXtext(EncodeXtext(dec)); err != nil || again != dec {
+			t.Fatalf("%q: decode/encode/decode gives %q, %v", s, again, err)
+		}
+		// The 7-bit utf-8 form decodes back too, for valid UTF-8 without
+		// controls (RFC 6533 §3).
+		if back, err := DecodeUTF8Addr(EncodeUTF8Addr(dec)); err == nil && utf8.ValidString(dec) && back != dec {
+			t.Fatalf("EncodeUTF8Addr(%q) decodes to %q", dec, back)
+		}
+	})
+}
+
+func FuzzParseStatus(f *testing.F) {
+	for _, s := range []string{"5.1.1", "2.0.0", "4.999.999", "5.01.1", "5.1", "", "9.9.9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		st, err := ParseStatus(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidField) || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("bad error %q", err)
+			}
+			return
+		}
+		// RFC 3463 §2 has one spelling per code: it round-trips exactly.
+		if st.String() != s || !st.valid() {
+			t.Fatalf("ParseStatus(%q) = %v", s, st)
+		}
+	})
+}
+
+func FuzzStatusFromReply(f *testing.F) {
+	f.Add("550 5.1.1 no such user", true)
+	f.Add("452-4.2.2 full\r\n452 4.2.2 try later", false)
+	f.Add("250", false)
+	f.Add("", true)
+	f.Fuzz(func(t *testing.T, reply string, permanent bool) {
+		st, diag := StatusFromReply(reply, permanent)
+		if !st.valid() {
+			t.Fatalf("invalid status %v", st)
+		}
+		if indexControl(diag) >= 0 {
+			t.Fatalf("control character in %q", diag)
+		}
+		if c := strings.TrimSpace(reply); len(c) >= 3 && strings.ContainsRune("245", rune(c[0])) && isDigit(c[1]) && isDigit(c[2]) &&
+			(len(c) == 3 || c[3] == ' ' || c[3] == '-') && st.Class != int(c[0]-'0') {
+			t.Fatalf("class %d for reply code %q", st.Class, c[:3])
+		}
+	})
+}
+
+// FuzzCompose composes a report from arbitrary field values: either
+// Compose refuses with ErrInvalidField, or the message reads back with
+// exactly the structure and values intended.
+func FuzzCompose(f *testing.F) {
+	f.Add("alice@example.org", "mx.example", "QQ1", "bob@example.org", "rfc822;bob@example.org", "550 5.1.1 no", "X-A", "v", "Subject", "text", testOriginal, true)
+	f.Add("<@a:b@c>", "mx", "", "用户@例子", "", strings.Repeat("word ", 50), "X-B", "é", "Sübject", "", "Subject: x\n\nbody", false)
+	f.Add("a\r\nb", "m x", "id\n", "b\x00", "x", "d\r", "Bad Name", "v\n", "s\r\n", "\x00", "", true)
+	f.Fuzz(func(t *testing.T, to, host, envid, rcpt, orcpt, diag, extName, extValue, subject, text, original string, full bool) {
+		r := &Report{
+			To:                 to,
+			Subject:            subject,
+			Text:               text,
+			ReportingMTA:       host,
+			OriginalEnvelopeID: envid,
+			Extensions:         []Field{{extName, extValue}},
+			Recipients: []Recipient{{
+				FinalRecipient: Address{Addr: rcpt},
+				Action:         ActionFailed,
+				RemoteMTA:      MTA{Name: host},
+				DiagnosticCode: diag,
+			}},
+		}
+		if a, err := ParseORCPT(orcpt); err == nil {
+			r.Recipients[0].OriginalRecipient = a
+		}
+		opts := ComposeOptions{Now: func() time.Time { return time.Unix(0, 0) }}
+		if full {
+			opts.Ret = RetFull
+		}
+		var buf bytes.Buffer
+		env, err := Compose(&buf, r, strings.NewReader(original), opts)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidField) || strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("bad error %q", err)
+			}
+			require.Zero(t, buf.Len())
+			return
+		}
+		rb := readBackDSN(t, buf.Bytes())
+		require.Equal(t, "<"+env.RcptTo+">", rb.header.Get("To"))
+		require.Len(t, rb.groups, 2)
+		fields := exactFields(rb.parts[1].body)
+		want := []string{}
+		if envid != "" {
+			want = append(want, "Original-Envelope-Id: "+envid)
+		}
+		want = append(want, "Reporting-MTA: dns; "+host, extName+": "+extValue, "")
+		if a := r.Recipients[0].OriginalRecipient; a.Addr != "" {
+			want = append(want, "Original-Recipient: "+addressValue(a, rb))
+		}
+		want = append(want, "Final-Recipient: "+addressValue(Address{Addr: rcpt}, rb), "Action: failed", "Status: 5.0.0", "Remote-MTA: dns; "+host)
+		if diag != "" {
+			want = append(want, "Diagnostic-Code: smtp; "+diag)
+		}
+		require.Equal(t, want, fields)
+	})
+}
+
+// addressValue is how Compose writes a typed address.
+func addressValue(a Address, rb *readBack) string {
+	typ := a.Type
+	if typ == "" {
+		typ = "rfc822"
+	}
+	global := rb.parts[1].contentType == "message/global-delivery-status"
+	switch {
+	case global && typ == "rfc822" && !isASCIIText(a.Addr):
+		typ = "utf-8"
+	case !global && typ == "utf-8":
+		return typ + "; " + EncodeUTF8Addr(a.Addr)
+	}
+	return typ + "; " + a.Addr
+}
+
+// exactFields unfolds a delivery-status body by removing only the CRLF of
+// each fold (RFC 5322 §2.2.3) and returns its lines, "" between groups.
+func exactFields(body []byte) []string {
+	s := strings.TrimSuffix(string(body), "\r\n")
+	s = strings.ReplaceAll(s, "\r\n ", " ")
+	return strings.Split(s, "\r\n")
+}
