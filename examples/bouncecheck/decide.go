@@ -1,8 +1,165 @@
 package main
 
-import "io"
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
 
-// runDecide is a placeholder until the decide subcommand lands.
+	"github.com/bouncepolicy/bouncepolicy/policy"
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// decisionJSON is the output of `bouncecheck decide` (DESIGN.md); keys
+// without meaning for the action are omitted.
+type decisionJSON struct {
+	Action     string           `json:"action"`
+	Reason     string           `json:"reason"`
+	SPF        *spfSourceJSON   `json:"spf,omitempty"`
+	Reported   []string         `json:"reported,omitempty"`
+	Suppressed []suppressedJSON `json:"suppressed,omitempty"`
+	DSN        *messageJSON     `json:"dsn,omitempty"`
+	Notice     *messageJSON     `json:"notice,omitempty"`
+	Reject     *rejectJSON      `json:"reject,omitempty"`
+	RetryAt    string           `json:"retry_at,omitempty"`
+}
+
+type spfSourceJSON struct {
+	Result string `json:"result"`
+	Source string `json:"source,omitempty"`
+}
+
+type suppressedJSON struct {
+	Address string `json:"address"`
+	Reason  string `json:"reason"`
+}
+
+type messageJSON struct {
+	MailFrom string `json:"mail_from"`
+	RcptTo   string `json:"rcpt_to"`
+	Bytes    int    `json:"bytes"`
+}
+
+type rejectJSON struct {
+	Code     int    `json:"code"`
+	Enhanced string `json:"enhanced"`
+	Text     string `json:"text"`
+}
+
+// runDecide implements `bouncecheck decide -event FILE [-policy FILE]
+// [-dns ADDR | -zone FILE] [-now RFC3339] [-dsn OUT] [-notice OUT]`.
 func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
-	return usageErrorf("decide: not implemented yet")
+	fs := flag.NewFlagSet("decide", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	eventFile := fs.String("event", "", "the failed-delivery event, JSON (- for stdin)")
+	policyFile := fs.String("policy", "", "the policy, JSON (- for stdin); defaults when absent")
+	dnsAddr := fs.String("dns", "", "DNS server to evaluate SPF with, host[:port]")
+	zoneFile := fs.String("zone", "", "RFC 1035 zone file to evaluate SPF with")
+	nowFlag := fs.String("now", "", "the current time, RFC 3339")
+	dsnOut := fs.String("dsn", "", "write the DSN (a bounce) to this file")
+	noticeOut := fs.String("notice", "", "write the postmaster notice (a drop) to this file")
+	if err := fs.Parse(args); err != nil {
+		return usageErrorf("decide: %v", err)
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageErrorf("decide: unexpected argument %q", fs.Arg(0))
+	case *eventFile == "":
+		return usageErrorf("decide: -event FILE is required")
+	case *eventFile == "-" && *policyFile == "-":
+		return usageErrorf("decide: -event and -policy cannot both read stdin")
+	}
+
+	pol := &policy.Policy{}
+	if *policyFile != "" {
+		var pj policyJSON
+		if err := readJSON(*policyFile, "policy", stdin, &pj); err != nil {
+			return err
+		}
+		var err error
+		if pol, err = pj.toPolicy(); err != nil {
+			return err
+		}
+	}
+	if *nowFlag != "" {
+		now, err := time.Parse(time.RFC3339, *nowFlag)
+		if err != nil {
+			return usageErrorf("decide: -now: %q is not an RFC 3339 date", *nowFlag)
+		}
+		pol.Now = func() time.Time { return now }
+	}
+	// Without -dns or -zone, the policy's default checker asks the system
+	// resolvers, and only if the decision needs SPF.
+	if *dnsAddr != "" || *zoneFile != "" {
+		res, err := newResolver(*dnsAddr, *zoneFile)
+		if err != nil {
+			return err
+		}
+		pol.Checker = &spf.Checker{Resolver: res, Receiver: pol.ReportingMTA, Now: pol.Now}
+	}
+
+	var ej eventJSON
+	if err := readJSON(*eventFile, "event", stdin, &ej); err != nil {
+		return err
+	}
+	dir := "."
+	if *eventFile != "-" {
+		dir = filepath.Dir(*eventFile)
+	}
+	ev, err := ej.toEvent(dir)
+	if err != nil {
+		return err
+	}
+
+	d, err := pol.Decide(context.Background(), ev)
+	if err != nil {
+		return err
+	}
+	if err := writeMessage(*dsnOut, d.DSN); err != nil {
+		return err
+	}
+	if err := writeMessage(*noticeOut, d.Notice); err != nil {
+		return err
+	}
+	return writeJSON(stdout, decisionToJSON(d))
+}
+
+// writeMessage writes m's content to the file name, when both are given.
+func writeMessage(name string, m *policy.Message) error {
+	if name == "" || m == nil {
+		return nil
+	}
+	return os.WriteFile(name, m.Data, 0o644)
+}
+
+func decisionToJSON(d policy.Decision) decisionJSON {
+	out := decisionJSON{
+		Action:   string(d.Action),
+		Reason:   string(d.Reason),
+		Reported: d.Reported,
+		DSN:      messageToJSON(d.DSN),
+		Notice:   messageToJSON(d.Notice),
+	}
+	if d.SPF.Result != "" {
+		out.SPF = &spfSourceJSON{Result: string(d.SPF.Result), Source: string(d.SPFSource)}
+	}
+	for _, s := range d.Suppressed {
+		out.Suppressed = append(out.Suppressed, suppressedJSON{Address: s.Address, Reason: string(s.Reason)})
+	}
+	if d.Reject != nil {
+		out.Reject = &rejectJSON{Code: d.Reject.Code, Enhanced: d.Reject.Enhanced.String(), Text: d.Reject.Text}
+	}
+	if !d.RetryAt.IsZero() {
+		out.RetryAt = d.RetryAt.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
+func messageToJSON(m *policy.Message) *messageJSON {
+	if m == nil {
+		return nil
+	}
+	return &messageJSON{MailFrom: m.MailFrom, RcptTo: m.RcptTo, Bytes: len(m.Data)}
 }

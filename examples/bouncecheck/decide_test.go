@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
+)
+
+const decideData = "testdata/decide/"
+
+// runCommand runs bouncecheck with args and returns its exit status and
+// output.
+func runCommand(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// decodeJSON decodes a JSON object.
+func decodeJSON(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(s), &m), "JSON: %s", s)
+	return m
+}
+
+// normalizeOutput decodes the command's output and zeroes the byte counts,
+// which depend on the random Message-ID and boundary, once checked.
+func normalizeOutput(t *testing.T, s string) map[string]any {
+	t.Helper()
+	m := decodeJSON(t, s)
+	for _, k := range []string{"dsn", "notice"} {
+		if msg, ok := m[k].(map[string]any); ok {
+			assert.Greater(t, msg["bytes"], 500.0, "%s bytes", k)
+			msg["bytes"] = 0.0
+		}
+	}
+	return m
+}
+
+// TestDecideCommand runs `bouncecheck decide` on the event files of
+// testdata/decide and checks the JSON of DESIGN.md.
+func TestDecideCommand(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "recorded pass bounces (rule 8)",
+			args: []string{"-event", "recorded-pass.json", "-policy", "policy.json"},
+			want: `{"action":"bounce","reason":"spf-pass","spf":{"result":"pass","source":"recorded"},
+				"reported":["bob@hosted.example"],"dsn":{"mail_from":"","rcpt_to":"alice@example.org","bytes":0}}`},
+		{name: "forged sender dropped with a notice (RFC 7208 §8.4)",
+			args: []string{"-event", "forged.json", "-policy", "policy.json", "-zone", decideData + "zone.txt"},
+			want: `{"action":"drop","reason":"spf-fail","spf":{"result":"fail","source":"evaluated"},
+				"reported":["bob@hosted.example"],"notice":{"mail_from":"","rcpt_to":"postmaster@hosted.example","bytes":0}}`},
+		{name: "someone else's Received-SPF is not trusted",
+			args: []string{"-event", "untrusted-header.json", "-policy", "policy.json", "-zone", decideData + "zone.txt"},
+			want: `{"action":"drop","reason":"spf-fail","spf":{"result":"fail","source":"evaluated"},
+				"reported":["bob@hosted.example"],"notice":{"mail_from":"","rcpt_to":"postmaster@hosted.example","bytes":0}}`},
+		{name: "our own Received-SPF is trusted (RFC 7208 §9.1)",
+			args: []string{"-event", "trusted-header.json", "-policy", "policy.json", "-zone", decideData + "zone.txt"},
+			want: `{"action":"bounce","reason":"spf-pass","spf":{"result":"pass","source":"recorded"},
+				"reported":["bob@hosted.example"],"dsn":{"mail_from":"","rcpt_to":"alice@example.org","bytes":0}}`},
+		{name: "genuine sender evaluated, NOTIFY filtered (RFC 3461 §4.1)",
+			args: []string{"-event", "genuine-evaluated.json", "-zone", decideData + "zone.txt"},
+			want: `{"action":"bounce","reason":"spf-pass","spf":{"result":"pass","source":"evaluated"},
+				"reported":["bob@hosted.example","dave@hosted.example"],
+				"suppressed":[{"address":"carol@hosted.example","reason":"notify-never"}],
+				"dsn":{"mail_from":"","rcpt_to":"alice@genuine.example","bytes":0}}`},
+		{name: "null sender dropped (rule 2)",
+			args: []string{"-event", "null-sender.json", "-policy", "policy.json"},
+			want: `{"action":"drop","reason":"null-sender","reported":["bob@hosted.example"],
+				"notice":{"mail_from":"","rcpt_to":"postmaster@hosted.example","bytes":0}}`},
+		{name: "in-session reject (rule 1)",
+			args: []string{"-event", "in-session.json"},
+			want: `{"action":"reject","reason":"in-session","reject":{"code":550,"enhanced":"5.1.1","text":"<bob@hosted.example>: no such user"}}`},
+		{name: "temperror defers within the window",
+			args: []string{"-event", "temperror.json", "-policy", "no-reevaluation.json", "-now", "2026-11-27T10:05:00Z"},
+			want: `{"action":"defer","reason":"spf-temperror","spf":{"result":"temperror","source":"recorded"},
+				"reported":["bob@hosted.example"],"retry_at":"2026-11-27T10:35:00Z"}`},
+		{name: "temperror past the window falls back",
+			args: []string{"-event", "temperror.json", "-policy", "no-reevaluation.json", "-now", "2026-11-27T14:00:00Z"},
+			want: `{"action":"drop","reason":"spf-temperror-expired","spf":{"result":"temperror","source":"recorded"},
+				"reported":["bob@hosted.example"]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"decide"}, tt.args...)
+			for i := range args {
+				if strings.HasSuffix(args[i], ".json") {
+					args[i] = decideData + args[i]
+				}
+			}
+			code, stdout, stderr := runCommand(t, "", args...)
+			require.Equal(t, 0, code, "stderr: %s", stderr)
+			assert.Empty(t, stderr)
+			assert.Equal(t, decodeJSON(t, tt.want), normalizeOutput(t, stdout))
+		})
+	}
+}
+
+// TestDecideCommandWritesDSN checks the DSN written with -dsn, read back
+// with dsn.Parse (RFC 3464 §2).
+func TestDecideCommandWritesDSN(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "dsn.eml")
+	code, stdout, stderr := runCommand(t, "", "decide", "-event", decideData+"recorded-pass.json",
+		"-policy", decideData+"policy.json", "-dsn", out, "-now", "2026-11-27T10:05:00Z")
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"mail_from": "", "rcpt_to": "alice@example.org", "bytes": float64(len(data))}, decodeJSON(t, stdout)["dsn"])
+	assert.NotContains(t, strings.ReplaceAll(string(data), "\r\n", ""), "\n", "CRLF line endings only")
+
+	r, err := dsn.Parse(bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Equal(t, "mx.hosted.example", r.ReportingMTA)
+	assert.Equal(t, "QQ314159", r.OriginalEnvelopeID)
+	assert.Equal(t, dsn.ReturnHeaders, r.Returned, "RET=HDRS (RFC 3461 §4.3)")
+	assert.Equal(t, "<lunch-42@example.org>", r.ReturnedHeader.Get("Message-Id"))
+	require.Len(t, r.Recipients, 1)
+	rc := r.Recipients[0]
+	assert.Equal(t, dsn.Address{Type: "rfc822", Addr: "bob@hosted.example"}, rc.FinalRecipient)
+	assert.Equal(t, dsn.Address{Type: "rfc822", Addr: "bob@hosted.example"}, rc.OriginalRecipient)
+	assert.Equal(t, dsn.ActionFailed, rc.Action)
+	assert.Equal(t, "5.1.1", rc.Status.String())
+	assert.Empty(t, rc.DiagnosticCode, "no remote MTA answered (RFC 3464 §2.3.6)")
+	head, _, _ := strings.Cut(string(data), "\r\n\r\n")
+	assert.Contains(t, head, "\r\nTo: <alice@example.org>\r\n")
+	assert.Contains(t, head, "\r\nAuto-Submitted: auto-replied\r\n")
+}
+
+// TestDecideCommandWritesNotice checks the postmaster notice written with
+// -notice: the would-be DSN, with the original's header only.
+func TestDecideCommandWritesNotice(t *testing.T) {
+	dir := t.TempDir()
+	dsnOut, noticeOut := filepath.Join(dir, "dsn.eml"), filepath.Join(dir, "notice.eml")
+	code, _, stderr := runCommand(t, "", "decide", "-event", decideData+"forged.json",
+		"-policy", decideData+"policy.json", "-zone", decideData+"zone.txt", "-dsn", dsnOut, "-notice", noticeOut)
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	assert.NoFileExists(t, dsnOut, "a drop sends no DSN")
+	data, err := os.ReadFile(noticeOut)
+	require.NoError(t, err)
+	r, err := dsn.Parse(bytes.NewReader(data))
+	require.NoError(t, err)
+	assert.Equal(t, dsn.ReturnHeaders, r.Returned)
+	require.Len(t, r.Recipients, 1)
+	assert.Equal(t, "bob@hosted.example", r.Recipients[0].FinalRecipient.Addr)
+	assert.Contains(t, string(data), "\r\nTo: <postmaster@hosted.example>\r\n")
+	assert.Contains(t, string(data), "spf-fail")
+}
+
+func TestDecideCommandStdin(t *testing.T) {
+	event, err := os.ReadFile(decideData + "in-session.json")
+	require.NoError(t, err)
+	code, stdout, stderr := runCommand(t, string(event), "decide", "-event", "-")
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	assert.Equal(t, "reject", decodeJSON(t, stdout)["action"])
+}
+
+// TestDecideCommandErrors checks exit status 2 and a message naming the
+// field for invalid input, and 1 for a missing message file.
+func TestDecideCommandErrors(t *testing.T) {
+	valid := `{"return_path":"alice@example.org","client_ip":"192.0.2.10","helo":"mail.example.org",
+		"received_at":"2026-11-27T10:00:00Z","recipients":[{"address":"bob@hosted.example","notify":"FAILURE","status":"5.1.1"}]}`
+	edit := func(old, new string) string {
+		require.Contains(t, valid, old)
+		return strings.Replace(valid, old, new, 1)
+	}
+	tests := []struct {
+		name   string
+		event  string
+		policy string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{name: "bad IP", event: edit(`"192.0.2.10"`, `"192.0.2.300"`), code: 2, stderr: "client_ip"},
+		{name: "control in address", event: edit(`"alice@example.org"`, `"alice@example.org\r\nBcc: x@y"`), code: 2, stderr: "return_path"},
+		{name: "address without domain", event: edit(`"bob@hosted.example"`, `"bob"`), code: 2, stderr: "recipients[0].address"},
+		{name: "unknown NOTIFY keyword", event: edit(`"FAILURE"`, `"FAILURE,SOMETIMES"`), code: 2, stderr: "recipients[0].notify"},
+		{name: "bad status", event: edit(`"5.1.1"`, `"5.1"`), code: 2, stderr: "recipients[0].status"},
+		{name: "status against action", event: edit(`"5.1.1"`, `"2.0.0"`), code: 2, stderr: "recipients[0].status"},
+		{name: "no recipients", event: edit(`[{"address":"bob@hosted.example","notify":"FAILURE","status":"5.1.1"}]`, `[]`), code: 2, stderr: "recipients"},
+		{name: "unknown verdict", event: edit(`"helo"`, `"verdict":"ham","helo"`), code: 2, stderr: "verdict"},
+		{name: "unknown SPF result", event: edit(`"helo"`, `"spf":"maybe","helo"`), code: 2, stderr: "spf"},
+		{name: "bad date", event: edit(`"2026-11-27T10:00:00Z"`, `"yesterday"`), code: 2, stderr: "received_at"},
+		{name: "bad last_attempt", event: edit(`"status"`, `"last_attempt":"noon","status"`), code: 2, stderr: "recipients[0].last_attempt"},
+		{name: "bad ORCPT", event: edit(`"status"`, `"orcpt":"rfc822","status"`), code: 2, stderr: "recipients[0].orcpt"},
+		{name: "bad ENVID xtext", event: edit(`"helo"`, `"envid":"a+zz","helo"`), code: 2, stderr: "envid"},
+		{name: "bad RET", event: edit(`"helo"`, `"ret":"ALL","helo"`), code: 2, stderr: "ret"},
+		{name: "unknown key", event: edit(`"helo"`, `"colour":"red","helo"`), code: 2, stderr: "colour"},
+		{name: "wrong type", event: edit(`"helo"`, `"in_session":"yes","helo"`), code: 2, stderr: "in_session"},
+		{name: "not JSON", event: `{`, code: 2, stderr: "event"},
+		{name: "missing message file", event: edit(`"helo"`, `"message_file":"nowhere.eml","helo"`), code: 1, stderr: "nowhere.eml"},
+		{name: "message and message_file", event: edit(`"helo"`, `"message":"x","message_file":"y.eml","helo"`), code: 2, stderr: "message_file"},
+		{name: "bad policy mode", event: valid, policy: `{"mode":"sometimes"}`, code: 2, stderr: "mode"},
+		{name: "neutral unlike none", event: valid, policy: `{"on_spf":{"neutral":"bounce"}}`, code: 2, stderr: "on_spf.neutral"},
+		{name: "bad defer_for", event: valid, policy: `{"defer_for":"4 hours"}`, code: 2, stderr: "defer_for"},
+		{name: "bad -now", event: valid, args: []string{"-now", "today"}, code: 2, stderr: "-now"},
+		{name: "-dns and -zone", event: valid, args: []string{"-dns", "127.0.0.1", "-zone", decideData + "zone.txt"}, code: 2, stderr: "-dns"},
+		{name: "no -event", args: []string{}, code: 2, stderr: "-event"},
+		{name: "missing event file", args: []string{"-event", "nowhere.json"}, code: 1, stderr: "nowhere.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"decide"}, tt.args...)
+			if tt.event != "" {
+				name := filepath.Join(dir, "event.json")
+				require.NoError(t, os.WriteFile(name, []byte(tt.event), 0o644))
+				args = append(args, "-event", name)
+			}
+			if tt.policy != "" {
+				name := filepath.Join(dir, "policy.json")
+				require.NoError(t, os.WriteFile(name, []byte(tt.policy), 0o644))
+				args = append(args, "-policy", name)
+			}
+			code, stdout, stderr := runCommand(t, "", args...)
+			assert.Equal(t, tt.code, code, "stderr: %s", stderr)
+			if tt.code != 0 {
+				assert.Empty(t, stdout)
+				assert.Contains(t, stderr, tt.stderr)
+				assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+			}
+		})
+	}
+}

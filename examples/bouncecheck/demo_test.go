@@ -1,0 +1,38 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDemo runs the offline story, with and without the subcommand name,
+// and checks that it tells what DESIGN.md says it tells.
+func TestDemo(t *testing.T) {
+	for _, args := range [][]string{nil, {"demo"}} {
+		before, err := os.ReadDir(".")
+		require.NoError(t, err)
+		code, stdout, stderr := runCommand(t, "", args...)
+		require.Equal(t, 0, code, "stderr: %s", stderr)
+		assert.Empty(t, stderr)
+		for _, want := range []string{
+			"bounce (spf-pass): SPF pass for genuine.example",
+			"DSN: MAIL FROM:<> RCPT TO:<alice@genuine.example>",
+			"drop (spf-fail): SPF fail for bank.example",
+			"Postmaster notice: MAIL FROM:<> RCPT TO:<postmaster@hosted.example>",
+			"drop (null-sender)",
+		} {
+			assert.Contains(t, stdout, want)
+		}
+		assert.Equal(t, 1, strings.Count(stdout, "DSN: MAIL FROM"), "one bounce only")
+		after, err := os.ReadDir(".")
+		require.NoError(t, err)
+		assert.Equal(t, before, after, "the demo writes no file")
+	}
+	code, _, stderr := runCommand(t, "", "demo", "extra")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "demo")
+}

@@ -1,0 +1,43 @@
+package policy
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// TestDecideConcurrently runs many goroutines deciding on one Policy (run
+// it with -race) and checks that each gets the decision a lone caller gets.
+func TestDecideConcurrently(t *testing.T) {
+	p := testPolicy(&fakeChecker{result: spf.Pass})
+	p.Postmaster = "postmaster@hosted.example"
+	rng := rand.New(rand.NewPCG(1, 2))
+	events := make([]Event, 64)
+	want := make([]Decision, len(events))
+	for i := range events {
+		events[i] = randomEvent(rng)
+		events[i].SPF = allResults[rng.IntN(len(allResults))]
+		d, err := p.Decide(context.Background(), events[i])
+		require.NoError(t, err)
+		want[i] = d
+	}
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for j := range 50 {
+				i := (g*7 + j) % len(events)
+				d, err := p.Decide(context.Background(), events[i])
+				if assert.NoError(t, err) {
+					assert.Equal(t, want[i], d)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,199 @@
+package policy
+
+import (
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// Decision is the outcome of Policy.Decide. Fields without meaning for the
+// Action are zero.
+type Decision struct {
+	Action Action
+	Reason Reason
+
+	// SPF is the verdict rule 8 used, and SPFSource where it came from;
+	// both are zero when no SPF verdict was needed.
+	SPF       spf.Verdict
+	SPFSource Source
+
+	// Reported are the recipients the DSN reports (for a drop or a defer:
+	// would report), Suppressed those NOTIFY excluded. Both are nil for a
+	// reject.
+	Reported   []string
+	Suppressed []Suppressed
+
+	// DSN is the report to send, for a bounce.
+	DSN *Message
+	// Notice is the postmaster notice, for a drop when Policy.Postmaster
+	// is set.
+	Notice *Message
+	// Reject is the SMTP reply to give, for a reject.
+	Reject *Reply
+	// RetryAt is when to decide again, for a defer.
+	RetryAt time.Time
+}
+
+// Source says where an SPF verdict came from.
+type Source string
+
+// The sources of an SPF verdict.
+const (
+	// SourceRecorded: recorded at receipt, in the event or in a
+	// Received-SPF or Authentication-Results field our host added.
+	SourceRecorded Source = "recorded"
+	// SourceEvaluated: evaluated at decision time.
+	SourceEvaluated Source = "evaluated"
+)
+
+// Message is a message to send: envelope and content.
+type Message struct {
+	MailFrom string       // the envelope sender: always "", the null reverse path
+	RcptTo   string       // the only envelope recipient
+	Returned dsn.Returned // how much of the original it carries
+	Data     []byte       // the message, CRLF line endings
+}
+
+// Reply is an SMTP reply (RFC 5321 §4.2) with its enhanced status code
+// (RFC 3463, RFC 2034).
+type Reply struct {
+	Code     int
+	Enhanced dsn.Status
+	Text     string
+}
+
+// String returns the reply as one line: "550 5.1.1 text".
+func (r Reply) String() string {
+	s := strconv.Itoa(r.Code)
+	if !r.Enhanced.IsZero() {
+		s += " " + r.Enhanced.String()
+	}
+	if r.Text != "" {
+		s += " " + r.Text
+	}
+	return s
+}
+
+// Suppressed is a recipient NOTIFY excluded from the DSN.
+type Suppressed struct {
+	Address string
+	Reason  SuppressReason
+}
+
+// SuppressReason says which NOTIFY rule (RFC 3461 §4.1) excluded a
+// recipient.
+type SuppressReason string
+
+// The suppression reasons.
+const (
+	SuppressNever     SuppressReason = "notify-never"      // NOTIFY=NEVER
+	SuppressNoFailure SuppressReason = "notify-no-failure" // failed, FAILURE not asked for
+	SuppressNoDelay   SuppressReason = "notify-no-delay"   // delayed, DELAY not asked for
+	SuppressNoSuccess SuppressReason = "notify-no-success" // delivered, relayed or expanded, SUCCESS not asked for
+)
+
+// String explains the decision in one line, for people and logs.
+func (d Decision) String() string {
+	var b strings.Builder
+	b.WriteString(string(d.Action))
+	b.WriteString(" (")
+	b.WriteString(string(d.Reason))
+	b.WriteString("): ")
+	b.WriteString(d.why())
+	switch {
+	case d.DSN != nil:
+		b.WriteString("; DSN to <" + d.DSN.RcptTo + ">")
+	case d.Notice != nil:
+		b.WriteString("; notice to <" + d.Notice.RcptTo + ">")
+	case d.Reject != nil:
+		b.WriteString("; reply " + d.Reject.String())
+	case !d.RetryAt.IsZero():
+		b.WriteString("; decide again at " + d.RetryAt.UTC().Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// why says in words why the rule named by Reason matched.
+func (d Decision) why() string {
+	switch d.Reason {
+	case ReasonInSession:
+		return "the SMTP session is still open, so the client's MTA reports the failure"
+	case ReasonNullSender:
+		return "the return path is null, and a DSN is never sent to <>"
+	case ReasonNotify:
+		return "NOTIFY asks for no report on any recipient"
+	case ReasonLoop:
+		return "the original is itself a bounce or an auto-reply"
+	case ReasonHostileContent:
+		return "the content was judged spam or a virus"
+	case ReasonTrustedSender:
+		return "the sender authenticated or submitted locally"
+	case ReasonPolicyDiscard:
+		return "the policy never bounces"
+	case ReasonPolicyAlways:
+		return "the policy always bounces"
+	}
+	s := "SPF " + string(d.SPF.Result)
+	if d.SPF.Domain != "" {
+		s += " for " + d.SPF.Domain
+	}
+	switch d.SPFSource {
+	case SourceRecorded:
+		s += " (recorded at receipt)"
+	case SourceEvaluated:
+		s += " (evaluated now)"
+	default:
+		s += " (no result recorded, none evaluated)"
+	}
+	switch {
+	case d.Reason == ReasonSPFTempErrorExpired:
+		return s + ", still unresolved past the defer window"
+	case d.Action == Bounce:
+		return s + ": the return path is shown genuine"
+	case d.Action == Defer:
+		return s + ": waiting for DNS"
+	}
+	return s + ": the return path is not shown genuine"
+}
+
+// LogValue implements slog.LogValuer: the decision as a group of
+// attributes.
+func (d Decision) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("action", string(d.Action)),
+		slog.String("reason", string(d.Reason)),
+	}
+	if d.SPF.Result != "" {
+		attrs = append(attrs, slog.Group("spf",
+			slog.String("result", string(d.SPF.Result)),
+			slog.String("source", string(d.SPFSource)),
+			slog.String("domain", d.SPF.Domain)))
+	}
+	if d.Reported != nil {
+		attrs = append(attrs, slog.Any("reported", d.Reported))
+	}
+	if len(d.Suppressed) > 0 {
+		addrs := make([]string, len(d.Suppressed))
+		for i, s := range d.Suppressed {
+			addrs[i] = s.Address + " (" + string(s.Reason) + ")"
+		}
+		attrs = append(attrs, slog.Any("suppressed", addrs))
+	}
+	if d.DSN != nil {
+		attrs = append(attrs, slog.String("dsn_to", d.DSN.RcptTo), slog.Int("dsn_bytes", len(d.DSN.Data)))
+	}
+	if d.Notice != nil {
+		attrs = append(attrs, slog.String("notice_to", d.Notice.RcptTo))
+	}
+	if d.Reject != nil {
+		attrs = append(attrs, slog.String("reply", d.Reject.String()))
+	}
+	if !d.RetryAt.IsZero() {
+		attrs = append(attrs, slog.Time("retry_at", d.RetryAt))
+	}
+	return slog.GroupValue(attrs...)
+}

@@ -1,0 +1,199 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// Event is a failed (or, for NOTIFY=SUCCESS, completed) delivery as the MTA
+// saw it: what was recorded at receipt and what happened to each
+// recipient. SMTP parameters are given parsed, with the dsn package's
+// ParseNotify, ParseRet, ParseORCPT and ParseEnvID.
+type Event struct {
+	// ReturnPath is the MAIL FROM reverse path, angle brackets optional;
+	// empty or "<>" for the null return path.
+	ReturnPath string
+	// ClientIP and HELO are the SMTP client's address and HELO/EHLO name
+	// at receipt, used for Received-From-MTA and to evaluate SPF.
+	ClientIP netip.Addr
+	HELO     string
+	// ReceivedAt is when the message was received: Arrival-Date, and the
+	// start of the temperror defer window. When zero, temperror has no
+	// window and the fallback applies at once.
+	ReceivedAt time.Time
+
+	// SPF is the result recorded at receipt for the return path, if any.
+	SPF spf.Result
+
+	// InSession is true while the SMTP transaction is still open: the
+	// failure can be given as a reply instead of a DSN.
+	InSession bool
+	// Authenticated is true for an authenticated or locally submitted
+	// sender, whose return path is known to be genuine.
+	Authenticated bool
+	// Content is the caller's content verdict.
+	Content Content
+
+	EnvID    string  // ENVID, decoded (RFC 3461 §4.4)
+	Ret      dsn.Ret // RET (RFC 3461 §4.3)
+	SMTPUTF8 bool    // the message was received with SMTPUTF8 (RFC 6531)
+
+	// Original opens the original message, header and body, each time it
+	// is called: Decide reads its header, and a DSN with RET=FULL streams
+	// it. Nil when the original is not available. See OriginalBytes.
+	Original func() (io.ReadCloser, error)
+
+	// Recipients are the recipients to report on, at least one.
+	Recipients []Recipient
+}
+
+// Content is a content verdict given by the caller (rule 5).
+type Content string
+
+// The content verdicts. The empty Content means clean or not checked.
+const (
+	Spam  Content = "spam"
+	Virus Content = "virus"
+)
+
+// Recipient is what became of one recipient.
+type Recipient struct {
+	Address string      // the envelope recipient (RCPT TO), case kept
+	ORCPT   dsn.Address // ORCPT, when given (RFC 3461 §4.2)
+	Notify  dsn.Notify  // NOTIFY, zero when not given (RFC 3461 §4.1)
+
+	// Action is dsn.ActionFailed when empty.
+	Action dsn.Action
+	// Status is the enhanced status code; when zero it is derived from
+	// Reply (dsn.StatusFromReply).
+	Status dsn.Status
+	// Reply is the SMTP reply that reported the failure, single or
+	// multi-line; RemoteMTA the host that gave it, empty when the failure
+	// was local.
+	Reply     string
+	RemoteMTA string
+
+	LastAttempt    time.Time
+	WillRetryUntil time.Time // for dsn.ActionDelayed only
+}
+
+// OriginalBytes returns an Event.Original that reads msg.
+func OriginalBytes(msg []byte) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(msg)), nil
+	}
+}
+
+// ErrInvalidEvent is wrapped by the errors of Event.Validate.
+var ErrInvalidEvent = errors.New("policy: invalid event")
+
+func eventError(field, format string, a ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidEvent, field, fmt.Sprintf(format, a...))
+}
+
+// Validate checks that the event is complete and that nothing in it could
+// break the structure of a DSN. Its errors wrap ErrInvalidEvent and name
+// the field as in the bouncecheck event JSON ("recipients[0].address").
+func (ev *Event) Validate() error {
+	if rp := plainPath(ev.ReturnPath); rp != "" {
+		if err := checkAddress(rp, ev.SMTPUTF8); err != nil {
+			return eventError("return_path", "%v", err)
+		}
+	}
+	if err := checkHost(ev.HELO); err != nil {
+		return eventError("helo", "%v", err)
+	}
+	if ev.SPF != "" {
+		if r, err := spf.ParseResult(string(ev.SPF)); err != nil || r != ev.SPF {
+			return eventError("spf", "unknown SPF result %q", ev.SPF)
+		}
+	}
+	switch ev.Content {
+	case "", Spam, Virus:
+	default:
+		return eventError("verdict", "unknown verdict %q (want spam or virus)", ev.Content)
+	}
+	if i := indexNotPrintable(ev.EnvID); i >= 0 {
+		return eventError("envid", "byte %#02x not printable ASCII (RFC 3464 §2.2.1)", ev.EnvID[i])
+	}
+	if _, err := dsn.ParseRet(string(ev.Ret)); err != nil || (ev.Ret != "" && ev.Ret != dsn.RetFull && ev.Ret != dsn.RetHdrs) {
+		return eventError("ret", "want FULL or HDRS, not %q (RFC 3461 §4.3)", ev.Ret)
+	}
+	if len(ev.Recipients) == 0 {
+		return eventError("recipients", "no recipients")
+	}
+	for i := range ev.Recipients {
+		if err := ev.Recipients[i].validate(ev.SMTPUTF8); err != nil {
+			return fmt.Errorf("%w: recipients[%d].%w", ErrInvalidEvent, i, err)
+		}
+	}
+	return nil
+}
+
+func (rc *Recipient) validate(smtputf8 bool) error {
+	if err := checkAddress(rc.Address, smtputf8); err != nil {
+		return fieldErr("address", err)
+	}
+	if rc.ORCPT.Addr != "" {
+		if i := indexControl(rc.ORCPT.Addr); i >= 0 {
+			return fieldErr("orcpt", fmt.Errorf("control character %#02x (RFC 3464 §2.3.1)", rc.ORCPT.Addr[i]))
+		}
+	}
+	// RFC 3461 §4.1: NEVER stands alone.
+	if rc.Notify&dsn.NotifyNever != 0 && rc.Notify != dsn.NotifyNever {
+		return fieldErr("notify", errors.New("NEVER must stand alone (RFC 3461 §4.1)"))
+	}
+	// RFC 3464 §2.3.4: the status class must agree with the action; a
+	// failure may be 4.x.x once retries have run out.
+	st := rc.status()
+	var ok bool
+	switch rc.action() {
+	case dsn.ActionFailed:
+		ok = st.Class == 4 || st.Class == 5
+	case dsn.ActionDelayed:
+		ok = st.Class == 4
+	case dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded:
+		ok = st.Class == 2
+	default:
+		return fieldErr("action", fmt.Errorf("unknown action %q (RFC 3464 §2.3.3)", rc.Action))
+	}
+	if !ok {
+		return fieldErr("status", fmt.Errorf("%s does not agree with action %s (RFC 3464 §2.3.4)", st, rc.action()))
+	}
+	if err := checkHost(rc.RemoteMTA); err != nil {
+		return fieldErr("remote_mta", err)
+	}
+	return nil
+}
+
+// fieldErr prefixes err with a field name, for recipients[i].field.
+func fieldErr(field string, err error) error { return fmt.Errorf("%s: %w", field, err) }
+
+func (rc *Recipient) action() dsn.Action {
+	if rc.Action == "" {
+		return dsn.ActionFailed
+	}
+	return rc.Action
+}
+
+// status is the recipient's status, derived from its reply when not given.
+func (rc *Recipient) status() dsn.Status {
+	if !rc.Status.IsZero() {
+		return rc.Status
+	}
+	a := rc.action()
+	if a == dsn.ActionDelivered || a == dsn.ActionRelayed || a == dsn.ActionExpanded {
+		if rc.Reply == "" {
+			return dsn.Status{Class: 2}
+		}
+	}
+	st, _ := dsn.StatusFromReply(rc.Reply, a == dsn.ActionFailed)
+	return st
+}

@@ -1,0 +1,233 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// Mode selects how failures that no earlier rule settled are decided
+// (rules 7 and 8).
+type Mode string
+
+// The modes. The zero Mode is ModeSPFGated.
+const (
+	ModeSPFGated Mode = "spf-gated" // by the SPF verdict on the return path
+	ModeAlways   Mode = "always"    // bounce: no protection against backscatter
+	ModeDiscard  Mode = "discard"   // never bounce
+)
+
+// Defaults of the zero Policy.
+const (
+	// DefaultDeferFor is how long after receipt a temperror may hold the
+	// decision: long enough to ride out a DNS outage, short enough that a
+	// genuine sender still learns of the failure the same day.
+	DefaultDeferFor = 4 * time.Hour
+	// DefaultRetryAfter is how long a deferred decision waits before the
+	// next attempt: DNS failures are mostly brief.
+	DefaultRetryAfter = 30 * time.Minute
+)
+
+// Checker evaluates SPF for a return path. *spf.Checker satisfies it;
+// tests can give a fake.
+type Checker interface {
+	Check(ctx context.Context, ip netip.Addr, helo, sender string) spf.Verdict
+}
+
+var _ Checker = (*spf.Checker)(nil)
+
+// ErrInvalidPolicy is wrapped by the errors of Policy.Validate.
+var ErrInvalidPolicy = errors.New("policy: invalid policy")
+
+// Policy is the bounce policy of a mail server. The zero value is usable:
+// SPF-gated, bouncing only on pass, dropping on every other result except
+// temperror, which defers for DefaultDeferFor and then drops.
+//
+// A Policy is safe for concurrent use by many goroutines as long as it is
+// not modified.
+type Policy struct {
+	// Mode is ModeSPFGated when empty.
+	Mode Mode
+
+	// OnSPF maps SPF results to Bounce, Drop or (temperror only) Defer;
+	// results missing from it keep their defaults: pass → Bounce,
+	// temperror → Defer, everything else → Drop. An entry for neutral, if
+	// any, must equal the one for none: RFC 7208 §8.2 says neutral MUST be
+	// treated exactly like none.
+	OnSPF map[spf.Result]Action
+
+	// ReportingMTA is our host name: the DSN's Reporting-MTA and From
+	// (postmaster@ReportingMTA). When empty, os.Hostname is used.
+	ReportingMTA string
+
+	// AuthservID names our host in the Received-SPF (receiver=) and
+	// Authentication-Results (authserv-id) fields we add at receipt; only
+	// fields carrying it are trusted as a recorded SPF result. When empty,
+	// ReportingMTA is used.
+	AuthservID string
+
+	// Postmaster, when set, receives a notice for every drop: the would-be
+	// DSN with the original's header only, so that nothing accepted is lost
+	// silently.
+	Postmaster string
+
+	// ReturnSizeLimit caps the original returned in a DSN with RET=FULL;
+	// over it, the DSN returns the header only. Zero means no limit, and a
+	// DSN then holds the whole original in memory.
+	ReturnSizeLimit int64
+
+	// NoSPFEvaluation forbids evaluating SPF at decision time. By default,
+	// when neither the event nor a trusted header records a result, or when
+	// the recorded result is temperror, SPF is evaluated with the client IP,
+	// HELO and return path recorded at receipt. With NoSPFEvaluation, an
+	// event without a recorded result is decided as SPF none.
+	NoSPFEvaluation bool
+
+	// DeferFor is the defer window for temperror: from Event.ReceivedAt,
+	// DefaultDeferFor when zero. Past it, Fallback applies.
+	DeferFor time.Duration
+
+	// RetryAfter is the wait before deciding a deferred event again,
+	// DefaultRetryAfter when zero; RetryAt never passes the window's end.
+	RetryAfter time.Duration
+
+	// Fallback is Bounce or Drop: what a temperror gets once the defer
+	// window has run out. Drop when empty.
+	Fallback Action
+
+	// HostileContent is what rule 5 does with spam or virus verdicts:
+	// Drop (the default) or Bounce.
+	HostileContent Action
+
+	// Checker evaluates SPF. When nil, an spf.Checker on the system
+	// resolvers is used, without a cache.
+	Checker Checker
+
+	// Now is the clock, time.Now when nil.
+	Now func() time.Time
+
+	// DSN holds the options for dsn.Compose other than Ret, ReturnSizeLimit
+	// and Now, which come from the event, ReturnSizeLimit and Now: the
+	// 7-bit path, the default return, and the hooks for Message-ID,
+	// boundary and text.
+	DSN dsn.ComposeOptions
+}
+
+// Validate checks the configuration; Decide calls it too. Its errors wrap
+// ErrInvalidPolicy and name the field.
+func (p *Policy) Validate() error {
+	switch p.Mode {
+	case "", ModeSPFGated, ModeAlways, ModeDiscard:
+	default:
+		return policyError("mode", "unknown mode %q (want spf-gated, always or discard)", p.Mode)
+	}
+	for r, a := range p.OnSPF {
+		if got, err := spf.ParseResult(string(r)); err != nil || got != r {
+			return policyError("on_spf", "unknown SPF result %q", r)
+		}
+		switch {
+		case a == Bounce || a == Drop:
+		case a == Defer && r == spf.TempError:
+		default:
+			return policyError("on_spf."+string(r), "action %q not allowed (want bounce or drop, or defer for temperror)", a)
+		}
+	}
+	// RFC 7208 §8.2: neutral MUST be treated exactly like none.
+	if a, ok := p.OnSPF[spf.Neutral]; ok && a != p.onSPF(spf.None) {
+		return policyError("on_spf.neutral", "must equal on_spf.none (%s): RFC 7208 §8.2 treats neutral exactly like none", p.onSPF(spf.None))
+	}
+	if p.Fallback != "" && p.Fallback != Bounce && p.Fallback != Drop {
+		return policyError("fallback", "action %q not allowed (want bounce or drop)", p.Fallback)
+	}
+	if p.HostileContent != "" && p.HostileContent != Bounce && p.HostileContent != Drop {
+		return policyError("hostile_content", "action %q not allowed (want bounce or drop)", p.HostileContent)
+	}
+	if p.DeferFor < 0 {
+		return policyError("defer_for", "negative duration %v", p.DeferFor)
+	}
+	if p.RetryAfter < 0 {
+		return policyError("retry_after", "negative duration %v", p.RetryAfter)
+	}
+	if p.ReturnSizeLimit < 0 {
+		return policyError("return_size_limit", "negative size %d", p.ReturnSizeLimit)
+	}
+	if p.Postmaster != "" {
+		if err := checkAddress(p.Postmaster, true); err != nil {
+			return policyError("postmaster", "%v", err)
+		}
+	}
+	if err := checkHost(p.ReportingMTA); err != nil {
+		return policyError("reporting_mta", "%v", err)
+	}
+	if err := checkHost(p.AuthservID); err != nil {
+		return policyError("authserv_id", "%v", err)
+	}
+	return nil
+}
+
+func policyError(field, format string, a ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidPolicy, field, fmt.Sprintf(format, a...))
+}
+
+// onSPF is the table entry for r, with the defaults.
+func (p *Policy) onSPF(r spf.Result) Action {
+	if r == spf.Neutral {
+		r = spf.None // RFC 7208 §8.2
+	}
+	if a, ok := p.OnSPF[r]; ok {
+		return a
+	}
+	switch r {
+	case spf.Pass:
+		return Bounce
+	case spf.TempError:
+		return Defer
+	}
+	return Drop
+}
+
+func (p *Policy) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Policy) reportingMTA() string {
+	if p.ReportingMTA != "" {
+		return p.ReportingMTA
+	}
+	host, err := os.Hostname()
+	if err != nil || checkHost(host) != nil {
+		return "localhost"
+	}
+	return host
+}
+
+func (p *Policy) authservID() string {
+	if p.AuthservID != "" {
+		return p.AuthservID
+	}
+	return p.reportingMTA()
+}
+
+func (p *Policy) checker() Checker {
+	if p.Checker != nil {
+		return p.Checker
+	}
+	return &spf.Checker{Receiver: p.reportingMTA(), Now: p.Now}
+}
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
