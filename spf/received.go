@@ -156,29 +156,19 @@ func headerValue(s string) string {
 	if isDotAtom(s) {
 		return s
 	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < ' ' || c == 0x7f:
-			b.WriteByte('?')
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
+	return `"` + escapeText(s, `"\`) + `"`
 }
 
 // commentText escapes text for a comment (RFC 5322 §3.2.2).
-func commentText(s string) string {
+func commentText(s string) string { return escapeText(s, `()\`) }
+
+// escapeText quotes the bytes of special with a backslash (RFC 5322
+// §3.2.1) and writes controls, which no header may carry, as "?".
+func escapeText(s, special string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case c == '(' || c == ')' || c == '\\':
+		case strings.IndexByte(special, c) >= 0:
 			b.WriteByte('\\')
 			b.WriteByte(c)
 		case c < ' ' || c == 0x7f:
