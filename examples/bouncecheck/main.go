@@ -48,7 +48,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "bouncecheck:", err)
+	// The message stands alone on stderr, so that tools can match its
+	// start (such as "not a DSN: ").
+	fmt.Fprintln(stderr, err)
 	if errors.As(err, new(usageError)) {
 		return 2
 	}

@@ -115,13 +115,13 @@ func TestParseCommandErrors(t *testing.T) {
 		code     int
 		stderrIs string
 	}{
-		{"no FILE", nil, 2, "bouncecheck: parse: want exactly one argument"},
-		{"two files", []string{"a", "b"}, 2, "bouncecheck: parse: want exactly one argument"},
-		{"missing file", []string{filepath.Join(t.TempDir(), "none.eml")}, 1, "bouncecheck: open "},
+		{"no FILE", nil, 2, "parse: want exactly one argument"},
+		{"two files", []string{"a", "b"}, 2, "parse: want exactly one argument"},
+		{"missing file", []string{filepath.Join(t.TempDir(), "none.eml")}, 1, "open "},
 		{"auto-reply", []string{writeTemp(t, "reply.eml", "Subject: Out of office\r\n\r\nAway.\r\n")}, 1,
-			"bouncecheck: not a DSN: text/plain message without a message/delivery-status part"},
+			"not a DSN: text/plain message without a message/delivery-status part"},
 		{"malformed report", []string{writeTemp(t, "bad.eml", strings.Replace(parseTestDSN, "Action: failed\r\n", "", 1))}, 2,
-			"bouncecheck: parse: "},
+			"parse: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
