@@ -2,6 +2,7 @@ package dsn
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -16,6 +17,11 @@ func (c *composer) check() error {
 	if err := c.checkHeaderFields(); err != nil {
 		return err
 	}
+	if r.ReportingMTA == "" {
+		return fieldError("ReportingMTA", "required (RFC 3464 §2.2.2)")
+	}
+	// The default From and Message-ID name the host too, so an address
+	// literal is fine; a literal in an MTA name would read back as its IP.
 	if err := checkHost("ReportingMTA", r.ReportingMTA, true); err != nil {
 		return err
 	}
@@ -29,6 +35,9 @@ func (c *composer) check() error {
 		}
 		if len(r.OriginalEnvelopeID) > maxEnvID {
 			return fieldError("OriginalEnvelopeID", "longer than 100 characters (RFC 3461 §4.4)")
+		}
+		if err := checkTrimmed("OriginalEnvelopeID", r.OriginalEnvelopeID); err != nil {
+			return err
 		}
 	}
 	if err := c.checkExtensions(r.Extensions); err != nil {
@@ -52,7 +61,7 @@ func (c *composer) checkHeaderFields() error {
 		return err
 	}
 	c.rcpt = rcpt
-	if err := c.checkText("To", rcpt); err != nil {
+	if err := c.checkValue("To", rcpt); err != nil {
 		return err
 	}
 	if err := c.checkText("From", r.From); err != nil {
@@ -105,8 +114,8 @@ func inField(prefix string, err error) error {
 }
 
 func (c *composer) checkRecipientFields(rc *Recipient) error {
-	if rc.FinalRecipient.Addr == "" {
-		return fieldError("FinalRecipient", "required (RFC 3464 §2.3.2)")
+	if isBlankValue(rc.FinalRecipient.Addr) {
+		return fieldError("FinalRecipient", "required, and a blank address is none (RFC 3464 §2.3.2)")
 	}
 	if err := c.checkAddress("FinalRecipient", rc.FinalRecipient); err != nil {
 		return err
@@ -125,10 +134,10 @@ func (c *composer) checkRecipientFields(rc *Recipient) error {
 	if rc.DiagnosticType != "" && !isAtom(rc.DiagnosticType) {
 		return fieldError("DiagnosticType", "not an atom (RFC 3464 §2.3.6)")
 	}
-	if err := c.checkText("DiagnosticCode", rc.DiagnosticCode); err != nil {
+	if err := c.checkValue("DiagnosticCode", rc.DiagnosticCode); err != nil {
 		return err
 	}
-	if err := c.checkText("FinalLogID", rc.FinalLogID); err != nil {
+	if err := c.checkValue("FinalLogID", rc.FinalLogID); err != nil {
 		return err
 	}
 	if !rc.WillRetryUntil.IsZero() && rc.Action != ActionDelayed {
@@ -183,11 +192,35 @@ func (c *composer) checkAddress(field string, a Address) error {
 	if a.Type != "" && !isAtom(a.Type) {
 		return fieldError(field+".Type", "not an atom (RFC 3464 §2.3.2)")
 	}
-	if a.Addr == "" {
-		return fieldError(field, "empty address (RFC 3464 §2.3.2)")
+	if isBlankValue(a.Addr) {
+		// Only OriginalRecipient gets here blank: FinalRecipient is checked first.
+		return fieldError(field, "empty or blank address; leave the whole field zero for none (RFC 3464 §2.3.1)")
 	}
-	return c.checkText(field, a.Addr)
+	return c.checkValue(field, a.Addr)
 }
+
+// checkValue is checkText for a value written after "Name: ": it must also
+// have no white space at its ends, which header unfolding drops (RFC 5322
+// §2.2.3), or it would not read back as written. Compose rejects such a
+// value rather than trim it, so Parse(Compose(r)) gives r exactly.
+func (c *composer) checkValue(field, s string) error {
+	if err := c.checkText(field, s); err != nil {
+		return err
+	}
+	return checkTrimmed(field, s)
+}
+
+// checkTrimmed rejects white space at the ends of s: ASCII spaces and, as
+// Parse trims them too, Unicode ones such as U+00A0. It does not allocate.
+func checkTrimmed(field, s string) error {
+	if strings.TrimSpace(s) != s {
+		return fieldError(field, "leading or trailing white space, which header unfolding drops (RFC 5322 §2.2.3)")
+	}
+	return nil
+}
+
+// isBlankValue reports whether s is empty or all white space.
+func isBlankValue(s string) bool { return strings.TrimSpace(s) == "" }
 
 // checkText checks a value written on a header or status field line: no
 // control characters (CR or LF would start a new field, RFC 3464 §2.1,
@@ -254,28 +287,83 @@ func isASCIIText[T string | []byte](s T) bool {
 }
 
 // checkHost checks a host name written as "dns; name" (RFC 3464 §2.2.2):
-// ASCII letters, digits, "-", "." and "_", or an address literal in
-// brackets. Internationalised names go in their A-label form.
-func checkHost(field, s string, required bool) error {
+// labels of letters, digits and hyphens, no hyphen at either end, 1 to 63
+// characters each (RFC 1035 §2.3.1, with RFC 1123 §2.1's leading digits),
+// at most 253 in all (RFC 1035 §2.3.4), and no trailing dot, which the
+// Domain of RFC 5321 §4.1.2 lacks. Underscores are tolerated: real host
+// names carry them. A last label of digits alone is refused, so no name
+// reads back as an IPv4 address (RFC 1123 §2.1). With literal, an address
+// literal such as "[192.0.2.1]" or "[IPv6:2001:db8::1]" is allowed too
+// (RFC 5321 §4.1.3). Internationalised names go in their A-label form.
+// An empty s passes: the callers know whether the field is required.
+func checkHost(field, s string, literal bool) error {
 	if s == "" {
-		if required {
-			return fieldError(field, "required (RFC 3464 §2.2.2)")
-		}
 		return nil
 	}
-	if len(s) > 255 {
-		return fieldError(field, "longer than 255 characters (RFC 1035 §2.3.4)")
-	}
-	literal := s[0] == '[' && s[len(s)-1] == ']'
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || literal && (c == ':' || c == '[' || c == ']')
-		if !ok {
-			return fieldError(field, "character "+byteHex(c)+" not allowed in a host name (RFC 3464 §2.2.2, RFC 1123 §2.1)")
+	if s[0] == '[' {
+		if !literal {
+			return fieldError(field, "an address literal is no host name; give the address as IP (RFC 3464 §2.2.4)")
 		}
+		return checkAddressLiteral(field, s)
+	}
+	if len(s) > 253 {
+		return fieldError(field, "longer than 253 characters (RFC 1035 §2.3.4)")
+	}
+	label, digits := 0, true // the current label's length; all digits so far
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			switch {
+			case label == 0 && i == len(s):
+				return fieldError(field, "trailing dot or empty name (RFC 5321 §4.1.2)")
+			case label == 0:
+				return fieldError(field, "empty label (RFC 1035 §2.3.1)")
+			case label > 63:
+				return fieldError(field, "label longer than 63 characters (RFC 1035 §2.3.4)")
+			case s[i-1] == '-':
+				return fieldError(field, "label ends with a hyphen (RFC 1035 §2.3.1)")
+			}
+			if i < len(s) {
+				label, digits = 0, true
+			}
+			continue
+		}
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_':
+			digits = false
+		case c == '-' && label > 0:
+			digits = false
+		case c == '-':
+			return fieldError(field, "label starts with a hyphen (RFC 1035 §2.3.1)")
+		default:
+			return fieldError(field, "character "+byteHex(c)+" not allowed in a host name (RFC 1035 §2.3.1)")
+		}
+		label++
+	}
+	if digits {
+		return fieldError(field, "last label all digits: an IP address is no host name (RFC 1123 §2.1)")
 	}
 	return nil
+}
+
+// checkAddressLiteral checks "[IPv4]" or "[IPv6:address]" (RFC 5321
+// §4.1.3).
+func checkAddressLiteral(field, s string) error {
+	inner, closed := strings.CutSuffix(s[1:], "]")
+	addr, v6 := cutPrefixFold(inner, "IPv6:")
+	ip, err := netip.ParseAddr(addr)
+	if !closed || err != nil || ip.Is6() != v6 || ip.Zone() != "" {
+		return fieldError(field, "not an address literal [IPv4] or [IPv6:address] (RFC 5321 §4.1.3)")
+	}
+	return nil
+}
+
+// cutPrefixFold is strings.CutPrefix with the prefix matched in any case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }
 
 func checkMTA(field string, m MTA) error {
@@ -306,7 +394,7 @@ func checkMessageID(field, id string, utf8OK bool) error {
 
 func (c *composer) checkExtensions(fs []Field) error {
 	for i, f := range fs {
-		err := c.checkText("Value", f.Value)
+		err := c.checkValue("Value", f.Value)
 		if !isFieldName(f.Name) {
 			err = fieldError("Name", "not a field name of letters, digits, - and _ (RFC 3464 §2.4)")
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -43,8 +44,9 @@ type ComposeOptions struct {
 	Boundary string
 	// Text, when set, writes the human-readable first part in place of
 	// Report.Text or the default summary (RFC 6522 §3). Line endings are
-	// normalised; non-ASCII text goes as 8bit UTF-8 in an RFC 6533 report,
-	// else quoted-printable.
+	// normalised as for Report.Text, and the same 64 KiB limit applies;
+	// non-ASCII text goes as 8bit UTF-8 in an RFC 6533 report, else
+	// quoted-printable.
 	Text func(w io.Writer, r *Report) error
 }
 
@@ -66,11 +68,12 @@ type Envelope struct {
 //
 // Compose checks every field of r first: a field that could break the
 // message's structure (a control character, an address or host name that
-// is no single token, an Action/Status mismatch) gives an error wrapping
-// ErrInvalidField that names the field and the rule, and nothing is
-// written. So does a failure to read the original's header. An error
-// while the original streams leaves a partial message in w. Compose does
-// not modify r.
+// is no single token, an Action/Status mismatch) or could not read back
+// as written (white space at a value's ends, a blank address, a host name
+// outside RFC 1035 §2.3.1) gives an error wrapping ErrInvalidField that
+// names the field and the rule, and nothing is written. So does a
+// failure to read the original's header. An error while the original
+// streams leaves a partial message in w. Compose does not modify r.
 func Compose(w io.Writer, r *Report, original io.Reader, opts ComposeOptions) (Envelope, error) {
 	if r == nil {
 		return Envelope{}, fieldError("Report", "nil report")
@@ -187,8 +190,10 @@ func (c *composer) writeHeader() {
 }
 
 func (c *composer) subject() string {
-	if c.r.Subject != "" {
-		return encodeSubject(c.r.Subject)
+	// Free text: white space at its ends, which unfolding drops (RFC 5322
+	// §2.2.3), is trimmed rather than refused.
+	if s := strings.TrimSpace(c.r.Subject); s != "" {
+		return encodeSubject(s)
 	}
 	switch c.worstAction() {
 	case ActionFailed:

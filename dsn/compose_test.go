@@ -501,6 +501,129 @@ func TestComposeRejectsHostileInputRFC3464Section2_1(t *testing.T) {
 	}
 }
 
+// RFC 5322 §2.2.3: unfolding drops white space at a value's ends, so
+// Compose refuses it where the value must read back as written, and
+// RFC 3464 §2.3.2: a blank address is none.
+func TestComposeRefusesPaddedValuesRFC5322Section2_2_3(t *testing.T) {
+	for _, tt := range []struct {
+		field, rule string
+		mutate      func(r *Report)
+	}{
+		{"To", "RFC 5322 §2.2.3", func(r *Report) { r.To = " alice@example.org" }},
+		{"To", "RFC 5322 §2.2.3", func(r *Report) { r.To = "<alice@example.org >" }},
+		{"OriginalEnvelopeID", "RFC 5322 §2.2.3", func(r *Report) { r.OriginalEnvelopeID = "QQ31 " }},
+		{"Extensions[0].Value", "RFC 5322 §2.2.3", func(r *Report) { r.Extensions = []Field{{"X-A", " v"}} }},
+		{"Extensions[0].Value", "RFC 5322 §2.2.3", func(r *Report) { r.Extensions = []Field{{"X-A", " "}} }},
+		{"Recipients[0].FinalRecipient", "RFC 3464 §2.3.2", func(r *Report) { r.Recipients[0].FinalRecipient.Addr = "  " }},
+		{"Recipients[0].FinalRecipient", "RFC 5322 §2.2.3", func(r *Report) { r.Recipients[0].FinalRecipient.Addr = "bob@hosted.example\u00a0" }},
+		{"Recipients[0].OriginalRecipient", "RFC 3464 §2.3.1", func(r *Report) { r.Recipients[0].OriginalRecipient = Address{Addr: " "} }},
+		{"Recipients[0].OriginalRecipient", "RFC 3464 §2.3.1", func(r *Report) { r.Recipients[0].OriginalRecipient = Address{Type: "rfc822"} }},
+		{"Recipients[0].OriginalRecipient", "RFC 5322 §2.2.3", func(r *Report) { r.Recipients[0].OriginalRecipient = Address{Addr: " bob@x"} }},
+		{"Recipients[0].DiagnosticCode", "RFC 5322 §2.2.3", func(r *Report) { r.Recipients[0].DiagnosticCode = "550 no such user " }},
+		{"Recipients[0].DiagnosticCode", "RFC 5322 §2.2.3", func(r *Report) { r.Recipients[0].DiagnosticCode = " " }},
+		{"Recipients[0].FinalLogID", "RFC 5322 §2.2.3", func(r *Report) { r.Recipients[0].FinalLogID = "\u3000id" }},
+		{"Recipients[0].Extensions[0].Value", "RFC 5322 §2.2.3", func(r *Report) { r.Recipients[0].Extensions = []Field{{"X-B", "v "}} }},
+	} {
+		r := failureReport()
+		tt.mutate(r)
+		_, err := Compose(io.Discard, r, nil, testOptions())
+		var fe *FieldError
+		require.ErrorAs(t, err, &fe, tt.field)
+		assert.Equal(t, tt.field, fe.Field)
+		assert.Contains(t, fe.Reason, "("+tt.rule+")", tt.field)
+	}
+
+	// Free text keeps its inner runs of spaces; the Subject is trimmed.
+	r := failureReport()
+	r.Subject = "  Your  message "
+	r.Extensions = []Field{{"X-A", ""}, {"X-B", "a   b"}}
+	rb, _, _ := composeOK(t, r, "", testOptions())
+	assert.Equal(t, "Your  message", rb.header.Get("Subject"))
+	back := parseComposed(t, r)
+	assert.Equal(t, "Your  message", back.Subject)
+	assert.Equal(t, r.Extensions, back.Extensions)
+}
+
+// RFC 1035 §2.3.1, RFC 1123 §2.1, RFC 5321 §4.1.3: host names in
+// Reporting-MTA, Received-From-MTA and Remote-MTA.
+func TestComposeHostNamesRFC1035Section2_3_1(t *testing.T) {
+	label63 := strings.Repeat("a", 63)
+	long := strings.Repeat(label63+".", 4)[:254]
+	for _, tt := range []struct {
+		host   string
+		rule   string // "" when the host is accepted
+		asName bool   // also accepted as an MTA's Name
+	}{
+		{"mx.example.net", "", true},
+		{"MX-1.Example.NET", "", true},
+		{"localhost", "", true},
+		{"1mx.example", "", true},         // RFC 1123 §2.1: a leading digit
+		{"mail_1.example.org", "", true},  // tolerated: real names carry it
+		{label63 + ".example", "", true},  // the longest label
+		{long[:253], "", true},            // the longest name
+		{"[192.0.2.1]", "", false},        // an address literal: IP, for an MTA
+		{"[IPv6:2001:db8::1]", "", false}, // RFC 5321 §4.1.3
+		{"[ipv6:2001:db8::1]", "", false}, // the tag in any case
+		{".", "RFC 1035 §2.3.1", false},   // the root alone: an empty label
+		{"mx.example.", "RFC 5321 §4.1.2", false},
+		{".mx.example", "RFC 1035 §2.3.1", false},
+		{"mx..example", "RFC 1035 §2.3.1", false},
+		{"-mx.example", "RFC 1035 §2.3.1", false},
+		{"mx-.example", "RFC 1035 §2.3.1", false},
+		{"mx example", "RFC 1035 §2.3.1", false},
+		{"mx.exämple", "RFC 1035 §2.3.1", false},
+		{label63 + "a.example", "RFC 1035 §2.3.4", false},
+		{long, "RFC 1035 §2.3.4", false},
+		{"192.0.2.1", "RFC 1123 §2.1", false},
+		{"mx.123", "RFC 1123 §2.1", false},
+		{"[192.0.2.1", "RFC 5321 §4.1.3", false},
+		{"[999.0.2.1]", "RFC 5321 §4.1.3", false},
+		{"[2001:db8::1]", "RFC 5321 §4.1.3", false},
+		{"[IPv6:192.0.2.1]", "RFC 5321 §4.1.3", false},
+		{"[IPv6:fe80::1%eth0]", "RFC 5321 §4.1.3", false},
+	} {
+		r := failureReport()
+		r.ReportingMTA = tt.host
+		_, err := Compose(io.Discard, r, nil, testOptions())
+		if tt.rule == "" {
+			require.NoError(t, err, tt.host)
+			back := parseComposed(t, r)
+			assert.Equal(t, tt.host, back.ReportingMTA)
+		} else {
+			var fe *FieldError
+			require.ErrorAs(t, err, &fe, tt.host)
+			assert.Equal(t, "ReportingMTA", fe.Field, tt.host)
+			assert.Contains(t, fe.Reason, "("+tt.rule+")", tt.host)
+		}
+
+		r = failureReport()
+		r.ReceivedFromMTA.Name = tt.host
+		r.Recipients[0].RemoteMTA.Name = tt.host
+		_, err = Compose(io.Discard, r, nil, testOptions())
+		if tt.asName {
+			require.NoError(t, err, tt.host)
+			back := parseComposed(t, r)
+			assert.Equal(t, r.ReceivedFromMTA, back.ReceivedFromMTA)
+			assert.Equal(t, r.Recipients[0].RemoteMTA, back.Recipients[0].RemoteMTA)
+		} else {
+			var fe *FieldError
+			require.ErrorAs(t, err, &fe, tt.host)
+			assert.Equal(t, "ReceivedFromMTA.Name", fe.Field, tt.host)
+		}
+	}
+}
+
+// parseComposed composes r and parses it back.
+func parseComposed(t testing.TB, r *Report) *Report {
+	t.Helper()
+	var buf bytes.Buffer
+	_, err := Compose(&buf, r, nil, testOptions())
+	require.NoError(t, err)
+	back, err := Parse(&buf)
+	require.NoError(t, err)
+	return back
+}
+
 func TestComposeRejectsBadOptions(t *testing.T) {
 	for field, opts := range map[string]ComposeOptions{
 		"ComposeOptions.Ret":             {Ret: "full"},
@@ -619,9 +742,31 @@ func TestComposeTextPartRFC6522Section3(t *testing.T) {
 	assert.Equal(t, "quoted-printable", rb.parts[0].header.Get("Content-Transfer-Encoding"))
 	assert.Equal(t, "Ihre Nachricht an bob@hosted.example konnte nicht zugestellt werden. "+strings.Repeat("ä", 600)+"\r\n\x00\r\n", string(rb.parts[0].body))
 
+	// CR, LF and CRLF are each one line break, also quoted-printable:
+	// mime/quotedprintable alone writes "\r\x05\n" as "\r\n=05".
+	r = failureReport()
+	r.Text = "a\r\x05\nb\rc\r\n"
+	rb, _, _ = composeOK(t, r, "", testOptions())
+	assert.Equal(t, "quoted-printable", rb.parts[0].header.Get("Content-Transfer-Encoding"))
+	assert.Equal(t, "a\r\n\x05\r\nb\r\nc\r\n", string(rb.parts[0].body))
+	r.Text = "one\rtwo\r\n\rthree"
+	rb, _, _ = composeOK(t, r, "", testOptions())
+	assert.Equal(t, "one\r\ntwo\r\n\r\nthree\r\n", string(rb.parts[0].body))
+
+	// Parse keeps 64 KiB of the part: a longer caller's text is refused.
+	opts = testOptions()
+	opts.Text = func(w io.Writer, _ *Report) error {
+		_, err := io.WriteString(w, strings.Repeat("ä", 33<<10))
+		return err
+	}
+	_, err := Compose(io.Discard, failureReport(), nil, opts)
+	var fe *FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "ComposeOptions.Text", fe.Field)
+
 	hookErr := errors.New("template failed")
 	opts.Text = func(io.Writer, *Report) error { return hookErr }
-	_, err := Compose(io.Discard, failureReport(), nil, opts)
+	_, err = Compose(io.Discard, failureReport(), nil, opts)
 	assert.ErrorIs(t, err, hookErr)
 }
 

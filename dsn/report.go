@@ -5,7 +5,10 @@
 // internationalised forms of RFC 6533.
 //
 // A Report is one plain value: Compose writes it as a message, Parse reads a
-// message back into it, and Parse(Compose(r)) gives r again.
+// message back into it, and Parse(Compose(r)) gives r again, with the
+// defaults Compose fills in and the normalisations documented on the
+// fields (type atoms lowercased, Text with LF line breaks, dates to the
+// second). Compose refuses what could not read back as written.
 package dsn
 
 import (
@@ -46,7 +49,9 @@ type Address struct {
 
 // MTA names a mail transfer agent in Received-From-MTA and Remote-MTA
 // (RFC 3464 §2.2.4, §2.3.5), as a host name with, where known, its IP
-// address, written "dns; name (ip)".
+// address, written "dns; name (ip)". Name is a host name as for
+// Report.ReportingMTA, never an address literal or an IP address: those
+// go in IP, and an MTA with an IP alone is written "dns; [ip]".
 type MTA struct {
 	Name string
 	IP   netip.Addr
@@ -61,12 +66,22 @@ type Field struct {
 
 // Report is a delivery status notification for one original message and
 // one or more of its recipients.
+//
+// Field values are written after "Name: " on header lines, where header
+// unfolding drops white space at their ends (RFC 5322 §2.2.3). So that a
+// report reads back as written, Compose refuses such white space in
+// identifiers, addresses, DiagnosticCode, FinalLogID and extension field
+// values, as it refuses control characters; it trims only the Subject.
+// Inner runs of spaces are kept exactly: folding only breaks a line
+// before an existing space.
 type Report struct {
 	// The DSN's own header. From defaults to postmaster@ReportingMTA, Date to
 	// the composing clock's now, MessageID to a generated one, Subject to a
 	// summary of the recipients' actions. To is the return path of the
 	// original message: the only recipient of the DSN; Compose strips angle
 	// brackets and a source route from it and refuses the null path.
+	// Compose trims white space at the Subject's ends and writes it as
+	// RFC 2047 encoded words when it is not ASCII or holds "=?".
 	From      string
 	To        string
 	Subject   string
@@ -75,11 +90,17 @@ type Report struct {
 
 	// Text is the human-readable first part (RFC 6522 §3). When empty,
 	// Compose writes one line per recipient with its action and reason.
+	// Compose takes CR, LF and CRLF each as one line break, writes it as
+	// CRLF and ends the text with one; Parse gives the text back with LF
+	// line breaks. So Parse(Compose(r)).Text is r.Text with CRLF and CR
+	// turned into LF, and an LF added at the end if it had none. Parse
+	// keeps 64 KiB of the part as written, so Compose refuses a Text that
+	// would be longer once encoded.
 	Text string
 
 	// Per-message fields, RFC 3464 §2.2.
 	OriginalEnvelopeID string    // ENVID, decoded from xtext (§2.2.1)
-	ReportingMTA       string    // host name, type dns (§2.2.2)
+	ReportingMTA       string    // host name (RFC 1035 §2.3.1) or address literal, type dns (§2.2.2)
 	ReceivedFromMTA    MTA       // the client the message came from (§2.2.4)
 	ArrivalDate        time.Time // §2.2.5
 	Extensions         []Field   // other per-message fields, in order

@@ -2,8 +2,10 @@ package dsn
 
 import (
 	"bytes"
+	"encoding/base64"
 	"mime"
 	"mime/quotedprintable"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -21,10 +23,55 @@ func (c *composer) makeText() error {
 	default:
 		c.summary()
 	}
+	if bytes.IndexByte(c.text, '\r') >= 0 {
+		// CR, LF and CRLF each make one line break, as Parse reads them
+		// back: LF alone here, CRLF on the wire. Left to the encoders, a
+		// bare CR goes wrong: mime/quotedprintable writes "\r\x05\n" as
+		// "\r\n=05", losing a line break. lfText rewrites in place.
+		c.text = c.text[:len(lfText(c.text))]
+	}
 	if b := c.text; len(b) > 0 && b[len(b)-1] != '\n' {
 		c.text.WriteByte('\n')
 	}
+	switch {
+	case c.opts.Text != nil:
+		return c.checkTextSize("ComposeOptions.Text")
+	case c.r.Text != "":
+		return c.checkTextSize("Text")
+	}
 	return nil
+}
+
+// checkTextSize refuses a caller's text whose part, as written, is longer
+// than Parse reads back (maxTextLen): it would not read back whole. Short
+// texts skip the count: CRLF line breaks at most double a text, and
+// quoted-printable at most triples it, plus a soft line break per 75.
+func (c *composer) checkTextSize(field string) error {
+	text := []byte(c.text)
+	if len(text) <= maxTextLen/4 {
+		return nil
+	}
+	var n byteCounter
+	if c.textEncoding(text) == encQuotedPrintable {
+		q := quotedprintable.NewWriter(&n)
+		q.Write(text)
+		q.Close()
+	} else {
+		n = byteCounter(len(text) + bytes.Count(text, []byte{'\n'}))
+	}
+	// The CRLF before the next delimiter counts too (RFC 2046 §5.1.1).
+	if n+2 > maxTextLen {
+		return fieldError(field, "human-readable part over 64 KiB as written, more than Parse reads back (RFC 6522 §3)")
+	}
+	return nil
+}
+
+// byteCounter counts the bytes written to it.
+type byteCounter int
+
+func (n *byteCounter) Write(p []byte) (int, error) {
+	*n += byteCounter(len(p))
+	return len(p), nil
 }
 
 // summary writes the default text. It appends to a local slice, stored
@@ -64,23 +111,42 @@ func (c *composer) summary() {
 	c.text = t
 }
 
-// writeTextPart writes the first part: 7-bit ASCII as is; UTF-8 as is in
-// an RFC 6533 report, whose path takes 8-bit anyway (RFC 6531 §3.1);
-// anything else (controls, lines over 998 characters, or non-ASCII in a
-// plain report) quoted-printable, safe on any path (RFC 2045 §6.7).
-func (c *composer) writeTextPart() {
-	c.delimiter(false)
-	text := []byte(c.text)
+// The transfer encodings of the human-readable part.
+const (
+	enc7bit            = "7bit"
+	enc8bit            = "8bit"
+	encQuotedPrintable = "quoted-printable"
+)
+
+// textEncoding chooses how to write the first part: 7-bit ASCII as is;
+// UTF-8 as is in an RFC 6533 report, whose path takes 8-bit anyway
+// (RFC 6531 §3.1); anything else (controls, lines over 998 characters, or
+// non-ASCII in a plain report) quoted-printable, safe on any path
+// (RFC 2045 §6.7).
+func (c *composer) textEncoding(text []byte) string {
 	clean := isCleanText(text)
 	switch {
 	case clean && isASCIIText(text):
-		c.field("Content-Type", "text/plain; charset=us-ascii")
+		return enc7bit
 	case clean && c.global && !c.opts.SevenBit && utf8.Valid(text):
+		return enc8bit
+	}
+	return encQuotedPrintable
+}
+
+// writeTextPart writes the first part in the encoding textEncoding chose.
+func (c *composer) writeTextPart() {
+	c.delimiter(false)
+	text := []byte(c.text)
+	switch c.textEncoding(text) {
+	case enc7bit:
+		c.field("Content-Type", "text/plain; charset=us-ascii")
+	case enc8bit:
 		c.field("Content-Type", "text/plain; charset=utf-8")
-		c.field("Content-Transfer-Encoding", "8bit")
+		c.field("Content-Transfer-Encoding", enc8bit)
 	default:
 		c.field("Content-Type", "text/plain; charset=utf-8")
-		c.field("Content-Transfer-Encoding", "quoted-printable")
+		c.field("Content-Transfer-Encoding", encQuotedPrintable)
 		c.out.WriteString("\r\n")
 		q := quotedprintable.NewWriter(&c.out)
 		q.Write(text)
@@ -93,9 +159,9 @@ func (c *composer) writeTextPart() {
 	c.lines.close()
 }
 
-// isCleanText reports whether b can go out unencoded (RFC 2045 §2.7,
-// §2.8): no NUL or other controls but tab, CR and LF, and lines of at
-// most 998 bytes.
+// isCleanText reports whether b, with LF line breaks, can go out unencoded
+// (RFC 2045 §2.7, §2.8): no NUL or other controls but tab and LF, and
+// lines of at most 998 bytes.
 func isCleanText(b []byte) bool {
 	for len(b) > 0 {
 		line := b
@@ -108,7 +174,7 @@ func isCleanText(b []byte) bool {
 			return false
 		}
 		for _, ch := range line {
-			if ch == 0x7f || ch < ' ' && ch != '\t' && ch != '\r' {
+			if ch == 0x7f || ch < ' ' && ch != '\t' {
 				return false
 			}
 		}
@@ -119,8 +185,26 @@ func isCleanText(b []byte) bool {
 // encodeSubject returns s as is when ASCII, else as RFC 2047 encoded
 // words, which every reader decodes.
 func encodeSubject(s string) string {
-	if isASCIIText(s) {
+	switch {
+	case !isASCIIText(s):
+		return mime.QEncoding.Encode("utf-8", s)
+	case !strings.Contains(s, "=?"):
 		return s
 	}
-	return mime.QEncoding.Encode("utf-8", s)
+	// ASCII a reader would decode as encoded words (RFC 2047 §6.1) is
+	// encoded itself: B words of 45 bytes, 72 characters long, within the
+	// 75 of RFC 2047 §2. Whole bytes: ASCII has no runes to split.
+	const chunk = 45
+	var b []byte
+	for len(s) > 0 {
+		n := min(len(s), chunk)
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, "=?utf-8?b?"...)
+		b = base64.StdEncoding.AppendEncode(b, []byte(s[:n]))
+		b = append(b, "?="...)
+		s = s[n:]
+	}
+	return string(b)
 }
