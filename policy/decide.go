@@ -11,9 +11,10 @@ import (
 // recorded, and composes the DSN (bounce) or the postmaster notice (drop).
 //
 // Decide returns an error for an invalid policy or event (wrapping
-// ErrInvalidPolicy or ErrInvalidEvent), when ctx ends during an SPF
-// evaluation, or when the original cannot be read or the DSN cannot be
-// composed.
+// ErrInvalidPolicy or ErrInvalidEvent, also for a field dsn.Compose
+// rejects), when ctx ends during an SPF evaluation, or when the original
+// cannot be read. An original that dsn.Compose cannot return (a header
+// over 1 MiB) is left out of the DSN, not an error: see Message.Omitted.
 func (p *Policy) Decide(ctx context.Context, ev Event) (Decision, error) {
 	if err := p.Validate(); err != nil {
 		return Decision{}, err
@@ -25,10 +26,7 @@ func (p *Policy) Decide(ctx context.Context, ev Event) (Decision, error) {
 
 	// Rule 1: the client's MTA reports a failure given in-session.
 	if ev.InSession {
-		if reply := rejectReply(ev.Recipients); reply != nil {
-			return Decision{Action: Reject, Reason: ReasonInSession, Reject: reply}, nil
-		}
-		return Decision{}, eventError("in_session", "no failed or delayed recipient to reject")
+		return Decision{Action: Reject, Reason: ReasonInSession, Reject: rejectReply(ev.Recipients, ev.SMTPUTF8)}, nil
 	}
 
 	reported, suppressed := filterNotify(ev.Recipients)
@@ -61,7 +59,7 @@ func (p *Policy) decide(ctx context.Context, ev *Event, orig *original, reported
 	if err != nil {
 		return err
 	}
-	if isAutomatic(h) {
+	if h.automatic {
 		d.Action, d.Reason = Drop, ReasonLoop
 		return nil
 	}

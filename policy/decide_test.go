@@ -271,6 +271,43 @@ func TestDecideSPFSource(t *testing.T) {
 			result: spf.Fail, source: SourceEvaluated, checked: true},
 		{name: "nothing recorded, evaluation forbidden", noEval: true,
 			result: spf.None, source: ""},
+		{name: "a Received-SPF naming no sender is about no return path",
+			header: "Received-SPF: pass receiver=mx.hosted.example\r\n",
+			result: spf.Fail, source: SourceEvaluated, checked: true},
+		{name: "an Authentication-Results naming no identity is about no return path",
+			header: "Authentication-Results: mx.hosted.example; spf=pass\r\n",
+			result: spf.Fail, source: SourceEvaluated, checked: true},
+		{name: "our fields stacked: the topmost decides, whatever its name (RFC 5321 §4.4)",
+			header: "Authentication-Results: mx.hosted.example; spf=softfail smtp.mailfrom=alice@example.org\r\n" +
+				"Received: from mail.example.org by mx.hosted.example; Fri, 27 Nov 2026 10:00:00 +0000\r\n" +
+				"Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org\r\n",
+			result: spf.SoftFail, source: SourceRecorded},
+		{name: "a forged field below our own on another identity is not trusted (RFC 8601 §5)",
+			header: "Received-SPF: pass receiver=mx.hosted.example; helo=mail.example.org; identity=helo; client-ip=192.0.2.10\r\n" +
+				"Received: from mail.example.org by mx.hosted.example\r\n" +
+				"Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org; identity=mailfrom\r\n",
+			result: spf.Fail, source: SourceEvaluated, checked: true},
+		{name: "a field below a Received by another host is not trusted",
+			header: "Received: from relay.example.net by mx.hosted.example\r\n" +
+				"Received: from mail.example.org by relay.example.net\r\n" +
+				"Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org\r\n",
+			result: spf.Fail, source: SourceEvaluated, checked: true},
+		{name: "others' fields above ours are skipped",
+			header: "Received-SPF: fail receiver=filter.example; envelope-from=alice@example.org\r\n" +
+				"Authentication-Results: filter.example; spf=fail smtp.mailfrom=example.org\r\n" +
+				"Received-SPF: pass receiver=MX.hosted.example; envelope-from=alice@example.org\r\n",
+			result: spf.Pass, source: SourceRecorded},
+		{name: "Authentication-Results with several spf results: the smtp.mailfrom one (RFC 8601 §2.7.2)",
+			header: "Authentication-Results: mx.hosted.example; spf=pass smtp.helo=mail.example.org; spf=fail smtp.mailfrom=alice@example.org\r\n",
+			result: spf.Fail, source: SourceRecorded},
+		{name: "our Authentication-Results without spf ends the walk",
+			header: "Authentication-Results: mx.hosted.example; dkim=pass header.d=example.org\r\n" +
+				"Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org\r\n",
+			result: spf.Fail, source: SourceEvaluated, checked: true},
+		{name: "an over-long trace field ends the walk",
+			header: "Received: from " + strings.Repeat("x", maxFieldLen) + " by mx.hosted.example\r\n" +
+				"Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org\r\n",
+			result: spf.Fail, source: SourceEvaluated, checked: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -420,18 +457,17 @@ func TestDecideInvalid(t *testing.T) {
 func TestPolicyValidate(t *testing.T) {
 	tests := []struct {
 		name   string
-		policy Policy
+		policy *Policy
 		field  string
 	}{
-		{"unknown mode", Policy{Mode: "sometimes"}, "mode"},
-		{"unknown result", Policy{OnSPF: map[spf.Result]Action{"PASS": Bounce}}, "on_spf"},
-		{"defer for fail", Policy{OnSPF: map[spf.Result]Action{spf.Fail: Defer}}, "on_spf.fail"},
-		{"neutral unlike none (RFC 7208 §8.2)", Policy{OnSPF: map[spf.Result]Action{spf.Neutral: Bounce}}, "on_spf.neutral"},
-		{"fallback defer", Policy{Fallback: Defer}, "fallback"},
-		{"hostile reject", Policy{HostileContent: Reject}, "hostile_content"},
-		{"negative window", Policy{DeferFor: -time.Hour}, "defer_for"},
-		{"postmaster without domain", Policy{Postmaster: "postmaster"}, "postmaster"},
-		{"reporting MTA with newline", Policy{ReportingMTA: "mx\n"}, "reporting_mta"},
+		{"unknown mode", &Policy{Mode: "sometimes"}, "mode"},
+		{"unknown result", &Policy{OnSPF: map[spf.Result]Action{"PASS": Bounce}}, "on_spf"},
+		{"defer for fail", &Policy{OnSPF: map[spf.Result]Action{spf.Fail: Defer}}, "on_spf.fail"},
+		{"neutral unlike none (RFC 7208 §8.2)", &Policy{OnSPF: map[spf.Result]Action{spf.Neutral: Bounce}}, "on_spf.neutral"},
+		{"fallback defer", &Policy{Fallback: Defer}, "fallback"},
+		{"hostile reject", &Policy{HostileContent: Reject}, "hostile_content"},
+		{"postmaster without domain", &Policy{Postmaster: "postmaster"}, "postmaster"},
+		{"reporting MTA with newline", &Policy{ReportingMTA: "mx\n"}, "reporting_mta"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -551,7 +587,9 @@ func TestDecideReadsOriginalOnce(t *testing.T) {
 		opens++
 		return io.NopCloser(strings.NewReader(msg)), nil
 	}
-	d, err := testPolicy(nil).Decide(context.Background(), ev)
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1 // no limit
+	d, err := p.Decide(context.Background(), ev)
 	require.NoError(t, err)
 	require.NotNil(t, d.DSN)
 	assert.Equal(t, 1, opens)

@@ -13,11 +13,15 @@ import (
 // Decision is the outcome of Policy.Decide. Fields without meaning for the
 // Action are zero.
 type Decision struct {
+	// Action is what becomes of the failed delivery.
 	Action Action
+	// Reason is the stable code of the rule that decided.
 	Reason Reason
 
 	// SPF is the verdict rule 8 used, and SPFSource where it came from;
-	// both are zero when no SPF verdict was needed.
+	// both are zero when no SPF verdict was needed. SPFSource is also
+	// empty, with SPF none, when nothing was recorded and SPF could not be
+	// evaluated (Policy.NoSPFEvaluation, or no Event.ClientIP).
 	SPF       spf.Verdict
 	SPFSource Source
 
@@ -32,7 +36,9 @@ type Decision struct {
 	// Notice is the postmaster notice, for a drop when Policy.Postmaster
 	// is set.
 	Notice *Message
-	// Reject is the SMTP reply to give, for a reject.
+	// Reject is the SMTP reply to give, for a reject: it refuses the
+	// whole transaction at the point of failure (after DATA: the message
+	// for every recipient).
 	Reject *Reply
 	// RetryAt is when to decide again, for a defer.
 	RetryAt time.Time
@@ -50,20 +56,25 @@ const (
 	SourceEvaluated Source = "evaluated"
 )
 
-// Message is a message to send: envelope and content.
+// Message is a message to send: envelope and content, held in memory
+// (see Policy.ReturnSizeLimit).
 type Message struct {
 	MailFrom string       // the envelope sender: always "", the null reverse path
 	RcptTo   string       // the only envelope recipient
 	Returned dsn.Returned // how much of the original it carries
-	Data     []byte       // the message, CRLF line endings
+	// Omitted says why the original is not returned although there is
+	// one (it could not be composed into a report); "" otherwise.
+	Omitted string
+	Data    []byte // the message, CRLF line endings
 }
 
 // Reply is an SMTP reply (RFC 5321 §4.2) with its enhanced status code
-// (RFC 3463, RFC 2034).
+// (RFC 3463, RFC 2034), fitting one reply line of 512 octets
+// (RFC 5321 §4.5.3.1.5).
 type Reply struct {
-	Code     int
-	Enhanced dsn.Status
-	Text     string
+	Code     int        // the reply code: 4yz or 5yz
+	Enhanced dsn.Status // its class agrees with Code (RFC 3463 §2)
+	Text     string     // one line, no controls
 }
 
 // String returns the reply as one line: "550 5.1.1 text".
@@ -106,15 +117,23 @@ func (d Decision) String() string {
 	b.WriteString(d.why())
 	switch {
 	case d.DSN != nil:
-		b.WriteString("; DSN to <" + d.DSN.RcptTo + ">")
+		b.WriteString("; DSN to <" + d.DSN.RcptTo + ">" + d.DSN.omission())
 	case d.Notice != nil:
-		b.WriteString("; notice to <" + d.Notice.RcptTo + ">")
+		b.WriteString("; notice to <" + d.Notice.RcptTo + ">" + d.Notice.omission())
 	case d.Reject != nil:
 		b.WriteString("; reply " + d.Reject.String())
 	case !d.RetryAt.IsZero():
 		b.WriteString("; decide again at " + d.RetryAt.UTC().Format(time.RFC3339))
 	}
 	return b.String()
+}
+
+// omission says why the original is not returned, if that is so.
+func (m *Message) omission() string {
+	if m.Omitted == "" {
+		return ""
+	}
+	return " without the original (" + m.Omitted + ")"
 }
 
 // why says in words why the rule named by Reason matched.

@@ -21,4 +21,18 @@
 // verdict it used and where it came from, lists the recipients reported
 // and those NOTIFY suppressed, and carries the DSN to send (bounce) or the
 // postmaster notice (drop), each a complete message with its envelope.
+//
+// # SPF results recorded in the header
+//
+// When the Event carries no SPF result, Decide looks for the one our host
+// recorded at receipt in a Received-SPF (RFC 7208 §9.1) or
+// Authentication-Results (RFC 8601 §2.7.2) field naming Policy.AuthservID.
+// It walks the header top-down, stops at the first Received field by
+// another host (below it, everything came from outside), and trusts only
+// the first such field naming our host, and only when it is on the
+// mailfrom identity of this very return path. This assumes that the MTA
+// records SPF at receipt, or removes on arrival the fields that claim its
+// name (RFC 8601 §5): otherwise a sender could write one. Anything
+// doubtful (no field, another identity, an unreadable or over-long field)
+// falls back to evaluating SPF now, when allowed.
 package policy

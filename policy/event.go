@@ -76,7 +76,8 @@ type Recipient struct {
 	Status dsn.Status
 	// Reply is the SMTP reply that reported the failure, single or
 	// multi-line; RemoteMTA the host that gave it, empty when the failure
-	// was local.
+	// was local. The reply is network input: without SMTPUTF8, its
+	// non-ASCII and control bytes become "?" in the DSN and in a reject.
 	Reply     string
 	RemoteMTA string
 
@@ -107,7 +108,12 @@ func (ev *Event) Validate() error {
 			return eventError("return_path", "%v", err)
 		}
 	}
-	if err := checkHost(ev.HELO); err != nil {
+	// RFC 3464 §2.2.4: Received-From-MTA has no room for an IPv6 zone.
+	if ev.ClientIP.Zone() != "" {
+		return eventError("client_ip", "%s has a zone, which is local to this host", ev.ClientIP)
+	}
+	// RFC 5321 §4.1.1.1: a Domain or an address literal, in ASCII.
+	if err := checkHost(ev.HELO, true, false); err != nil {
 		return eventError("helo", "%v", err)
 	}
 	if ev.SPF != "" {
@@ -123,7 +129,7 @@ func (ev *Event) Validate() error {
 	if i := indexNotPrintable(ev.EnvID); i >= 0 {
 		return eventError("envid", "byte %#02x not printable ASCII (RFC 3464 §2.2.1)", ev.EnvID[i])
 	}
-	if _, err := dsn.ParseRet(string(ev.Ret)); err != nil || (ev.Ret != "" && ev.Ret != dsn.RetFull && ev.Ret != dsn.RetHdrs) {
+	if r, err := dsn.ParseRet(string(ev.Ret)); err != nil || r != ev.Ret {
 		return eventError("ret", "want FULL or HDRS, not %q (RFC 3461 §4.3)", ev.Ret)
 	}
 	if len(ev.Recipients) == 0 {
@@ -133,6 +139,9 @@ func (ev *Event) Validate() error {
 		if err := ev.Recipients[i].validate(ev.SMTPUTF8); err != nil {
 			return fmt.Errorf("%w: recipients[%d].%w", ErrInvalidEvent, i, err)
 		}
+	}
+	if ev.InSession && firstFailure(ev.Recipients) == nil {
+		return eventError("in_session", "no failed or delayed recipient to reject")
 	}
 	return nil
 }
@@ -167,7 +176,7 @@ func (rc *Recipient) validate(smtputf8 bool) error {
 	if !ok {
 		return fieldErr("status", fmt.Errorf("%s does not agree with action %s (RFC 3464 §2.3.4)", st, rc.action()))
 	}
-	if err := checkHost(rc.RemoteMTA); err != nil {
+	if err := checkHost(rc.RemoteMTA, false, false); err != nil {
 		return fieldErr("remote_mta", err)
 	}
 	return nil

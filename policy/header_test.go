@@ -12,43 +12,60 @@ import (
 // TestScanHeader checks the header reader on the shapes of RFC 5322 §2.2.
 func TestScanHeader(t *testing.T) {
 	long := strings.Repeat("x", 3000)
+	tooLong := strings.Repeat("y", maxFieldLen)
 	tests := []struct {
-		name string
-		in   string
-		want header
+		name  string
+		in    string
+		trace []headerField
+		auto  bool
 	}{
-		{"fields kept in order, others skipped (RFC 5322 §3.6)",
-			"Subject: hi\r\nAuto-Submitted: auto-replied\r\nReceived-SPF: pass\r\nreceived-spf: fail\r\n\r\nAuto-Submitted: body\r\n",
-			header{{"Auto-Submitted", "auto-replied"}, {"Received-SPF", "pass"}, {"received-spf", "fail"}}},
+		{"trace fields kept in order, others skipped (RFC 5322 §3.6)",
+			"Subject: hi\r\nReceived: by mx\r\nReceived-SPF: pass\r\nauthentication-results: x; none\r\n\r\nReceived-SPF: body\r\n",
+			[]headerField{{"Received", "by mx", false}, {"Received-SPF", "pass", false}, {"Authentication-Results", "x; none", false}}, false},
 		{"folded field unfolded (RFC 5322 §2.2.3)",
-			"Content-Type: multipart/report;\r\n\treport-type=delivery-status;\r\n boundary=x\r\n\r\n",
-			header{{"Content-Type", "multipart/report; report-type=delivery-status; boundary=x"}}},
+			"Received-SPF: pass\r\n\treceiver=mx;\r\n identity=mailfrom\r\n\r\n",
+			[]headerField{{"Received-SPF", "pass receiver=mx; identity=mailfrom", false}}, false},
 		{"continuation of a skipped field stays skipped",
-			"Subject: a\r\n Auto-Submitted: no\r\n\r\n", nil},
+			"Subject: a\r\n Auto-Submitted: auto-replied\r\n\r\n", nil, false},
 		{"line longer than the buffer",
-			"X-Long: " + long + "\r\nContent-Type: text/plain; x=" + long + "\r\n\r\n",
-			header{{"Content-Type", "text/plain; x=" + long}}},
-		{"LF line endings", "Auto-Submitted: no\nContent-Type: text/plain\n\nbody\n",
-			header{{"Auto-Submitted", "no"}, {"Content-Type", "text/plain"}}},
-		{"no body, no final newline", "Auto-Submitted: auto-generated",
-			header{{"Auto-Submitted", "auto-generated"}}},
-		{"a line that is no field is skipped", "From alice Fri Nov 27\r\nAuto-Submitted: auto-replied\r\n\r\n",
-			header{{"Auto-Submitted", "auto-replied"}}},
-		{"obsolete space before the colon (RFC 5322 §4.5.1)", "Auto-Submitted : auto-replied\r\n\r\n",
-			header{{"Auto-Submitted", "auto-replied"}}},
-		{"empty message", "", nil},
+			"X-Long: " + long + "\r\nReceived-SPF: pass x=" + long + "\r\n\r\n",
+			[]headerField{{"Received-SPF", "pass x=" + long, false}}, false},
+		{"over-long field marked, not kept",
+			"Received: by " + tooLong + "\r\nReceived-SPF: pass\r\n\r\n",
+			[]headerField{{"Received", "", true}, {"Received-SPF", "pass", false}}, false},
+		{"over-long Auto-Submitted skipped",
+			"Auto-Submitted: auto-replied " + tooLong + "\r\n\r\n", nil, false},
+		{"LF line endings", "Auto-Submitted: auto-replied\nReceived: by mx\n\nbody\n",
+			[]headerField{{"Received", "by mx", false}}, true},
+		{"no body, no final newline", "Auto-Submitted: auto-generated", nil, true},
+		{"a line that is no field is skipped", "From alice Fri Nov 27\r\nAuto-Submitted: auto-replied\r\n\r\n", nil, true},
+		{"obsolete space before the colon (RFC 5322 §4.5.1)", "Auto-Submitted : auto-replied\r\n\r\n", nil, true},
+		{"a run of line breaks longer than the buffer", strings.Repeat("\r", 40) + "\nAuto-Submitted: auto-replied\r\n\r\n", nil, true},
+		{"empty message", "", nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := scanHeader(bufio.NewReaderSize(strings.NewReader(tt.in), 16))
+			// A small buffer, still holding the longest field name sought.
+			h, err := scanHeader(bufio.NewReaderSize(strings.NewReader(tt.in), 32))
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, h)
+			assert.Equal(t, tt.trace, h.trace)
+			assert.Equal(t, tt.auto, h.automatic)
 		})
 	}
 }
 
-// TestIsAutomatic checks rule 4's test (RFC 3834 §5, RFC 6522 §3).
-func TestIsAutomatic(t *testing.T) {
+// TestScanHeaderKeepsFewTraceFields: memory stays bounded however many
+// trace fields the header holds.
+func TestScanHeaderKeepsFewTraceFields(t *testing.T) {
+	in := strings.Repeat("Received: by relay.example\r\n", 10*maxTraceFields) + "Auto-Submitted: auto-replied\r\n\r\n"
+	h, err := scanHeader(bufio.NewReader(strings.NewReader(in)))
+	require.NoError(t, err)
+	assert.Len(t, h.trace, maxTraceFields)
+	assert.True(t, h.automatic, "scanned to the end")
+}
+
+// TestMarksAutomatic checks rule 4's test (RFC 3834 §5, RFC 6522 §3).
+func TestMarksAutomatic(t *testing.T) {
 	for in, want := range map[string]bool{
 		"Auto-Submitted: no":                                          false,
 		"Auto-Submitted: No (a person wrote this)":                    false,
@@ -62,6 +79,19 @@ func TestIsAutomatic(t *testing.T) {
 	} {
 		h, err := scanHeader(bufio.NewReader(strings.NewReader(in + "\r\n\r\n")))
 		require.NoError(t, err)
-		assert.Equal(t, want, isAutomatic(h), in)
+		assert.Equal(t, want, h.automatic, in)
+	}
+}
+
+// TestReceivedBy reads the "by" clause of a Received field (RFC 5321 §4.4).
+func TestReceivedBy(t *testing.T) {
+	for in, want := range map[string]string{
+		"from mail.example.org (mail.example.org [192.0.2.10]) by MX.hosted.example (Postfix) with ESMTPS id 1; Fri, 27 Nov 2026 10:00:00 +0000": "MX.hosted.example",
+		"from x (by evil.example) by mx.hosted.example; date": "mx.hosted.example",
+		"by mx.hosted.example; Fri, 27 Nov 2026":              "mx.hosted.example",
+		"from x; Fri, 27 Nov 2026":                            "",
+		"from x by":                                           "",
+	} {
+		assert.Equal(t, want, receivedBy(in), in)
 	}
 }

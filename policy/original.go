@@ -3,30 +3,52 @@ package policy
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 )
 
-// maxHeader bounds how much of the original Decide reads to find its
-// header: enough for any real header (Postfix's header_size_limit is
-// 100 KiB), and never the body.
-const maxHeader = 256 << 10
+// maxReplay bounds the bytes of the original kept while its header is
+// scanned, so that a DSN can return them: a header up to 1 MiB (what
+// dsn.Compose reads) and what the scan read past it. A longer header is
+// scanned in full, but the original is then not returned.
+const maxReplay = 1<<20 + 4<<10
+
+// errNotReturnable says the original's header was too long to keep.
+var errNotReturnable = errors.New("its header is over 1 MiB")
 
 // original is the original message of an event, opened at most once per
-// decision: its header is parsed for the rules, and the bytes read to do
+// decision: its header is scanned for the rules, and the bytes read to do
 // so are kept, so that a DSN returns the very bytes the rules looked at,
 // followed by the rest of the stream.
 type original struct {
 	open   func() (io.ReadCloser, error) // nil: no original
 	rc     io.ReadCloser
-	read   bytes.Buffer // what the header parse consumed from rc
+	read   replayBuffer // what the header scan consumed from rc
 	header header
 	err    error
 }
 
-// load opens the original and reads its header, once. A header cut short
-// by maxHeader is used as far as it goes.
+// replayBuffer keeps what is written to it up to maxReplay bytes; past
+// that, nothing.
+type replayBuffer struct {
+	bytes.Buffer
+	over bool
+}
+
+func (b *replayBuffer) Write(p []byte) (int, error) {
+	switch {
+	case b.over:
+	case b.Len()+len(p) > maxReplay:
+		b.over, b.Buffer = true, bytes.Buffer{}
+	default:
+		b.Buffer.Write(p)
+	}
+	return len(p), nil
+}
+
+// load opens the original and scans its header, once.
 func (o *original) load() error {
 	if o.rc != nil || o.err != nil || o.open == nil {
 		return o.err
@@ -36,25 +58,29 @@ func (o *original) load() error {
 		return o.err
 	}
 	// A small buffer: scanHeader joins longer lines itself.
-	br := bufio.NewReaderSize(io.TeeReader(io.LimitReader(o.rc, maxHeader), &o.read), 1024)
+	br := bufio.NewReaderSize(io.TeeReader(o.rc, &o.read), 1024)
 	if o.header, o.err = scanHeader(br); o.err != nil {
 		o.err = fmt.Errorf("policy: reading the original's header: %w", o.err)
 	}
 	return o.err
 }
 
-// Header returns the fields of the original's header the rules read; nil
-// when there is no original.
+// Header returns what the rules read of the original's header; zero when
+// there is no original.
 func (o *original) Header() (header, error) {
 	err := o.load()
 	return o.header, err
 }
 
 // Reader returns the whole original, from its first byte; nil when there
-// is no original. It may be called once.
+// is none. It may be called once. The error wraps errNotReturnable when
+// the header was too long to keep.
 func (o *original) Reader() (io.Reader, error) {
 	if err := o.load(); err != nil || o.rc == nil {
 		return nil, err
+	}
+	if o.read.over {
+		return nil, errNotReturnable
 	}
 	return io.MultiReader(&o.read, o.rc), nil
 }
@@ -66,25 +92,19 @@ func (o *original) Close() {
 	}
 }
 
-// isAutomatic reports whether the original is itself a bounce or an
-// automatic message, which must not be answered by another (rule 4).
-func isAutomatic(h header) bool {
-	// RFC 3834 §5: any Auto-Submitted value but "no" marks an automatic
-	// message, and RFC 3834 §2 forbids answering one automatically.
-	for _, v := range h.values("Auto-Submitted") {
-		keyword, _, _ := strings.Cut(stripComments(v), ";")
-		if !strings.EqualFold(strings.TrimSpace(keyword), "no") {
-			return true
-		}
+// marksAutomatic reports whether a field marks the original as a bounce
+// or an automatic message, which must not be answered by another
+// (rule 4).
+func marksAutomatic(name, value string) bool {
+	first, _, _ := strings.Cut(stripComments(value), ";")
+	first = strings.TrimSpace(first)
+	if name == "Auto-Submitted" {
+		// RFC 3834 §5: any value but "no" marks an automatic message, and
+		// RFC 3834 §2 forbids answering one automatically.
+		return !strings.EqualFold(first, "no")
 	}
 	// RFC 6522 §3: a multipart/report is a report (a DSN, an MDN…).
-	for _, v := range h.values("Content-Type") {
-		mediaType, _, _ := strings.Cut(stripComments(v), ";")
-		if strings.EqualFold(strings.TrimSpace(mediaType), "multipart/report") {
-			return true
-		}
-	}
-	return false
+	return strings.EqualFold(first, "multipart/report")
 }
 
 // stripComments removes RFC 5322 §3.2.2 comments, "(...)", nesting and

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
@@ -32,6 +33,10 @@ const (
 	// DefaultRetryAfter is how long a deferred decision waits before the
 	// next attempt: DNS failures are mostly brief.
 	DefaultRetryAfter = 30 * time.Minute
+	// DefaultReturnSizeLimit is the largest original a DSN returns in
+	// full (RET=FULL), in bytes: Postfix's bounce_size_limit. A DSN is
+	// held in memory (Message.Data), so it stays small.
+	DefaultReturnSizeLimit = 50_000
 )
 
 // Checker evaluates SPF for a return path. *spf.Checker satisfies it;
@@ -49,8 +54,9 @@ var ErrInvalidPolicy = errors.New("policy: invalid policy")
 // SPF-gated, bouncing only on pass, dropping on every other result except
 // temperror, which defers for DefaultDeferFor and then drops.
 //
-// A Policy is safe for concurrent use by many goroutines as long as it is
-// not modified.
+// A Policy is safe for concurrent use by many goroutines. It must not be
+// modified or copied after its first Decide, which settles its defaults
+// (host name, checker) once.
 type Policy struct {
 	// Mode is ModeSPFGated when empty.
 	Mode Mode
@@ -63,13 +69,16 @@ type Policy struct {
 	OnSPF map[spf.Result]Action
 
 	// ReportingMTA is our host name: the DSN's Reporting-MTA and From
-	// (postmaster@ReportingMTA). When empty, os.Hostname is used.
+	// (postmaster@ReportingMTA), and the SPF checker's receiver. When
+	// empty, os.Hostname is used, or "localhost" when it gives no valid
+	// name.
 	ReportingMTA string
 
 	// AuthservID names our host in the Received-SPF (receiver=) and
 	// Authentication-Results (authserv-id) fields we add at receipt; only
-	// fields carrying it are trusted as a recorded SPF result. When empty,
-	// ReportingMTA is used.
+	// fields carrying it are trusted as a recorded SPF result (see the
+	// package documentation). When empty, ReportingMTA is used; when that
+	// too is unknown (no valid host name), no field is trusted.
 	AuthservID string
 
 	// Postmaster, when set, receives a notice for every drop: the would-be
@@ -78,8 +87,9 @@ type Policy struct {
 	Postmaster string
 
 	// ReturnSizeLimit caps the original returned in a DSN with RET=FULL;
-	// over it, the DSN returns the header only. Zero means no limit, and a
-	// DSN then holds the whole original in memory.
+	// over it, the DSN returns the header only (RFC 3461 §6.2). Zero means
+	// DefaultReturnSizeLimit; negative means no limit, and a DSN (held in
+	// memory in Message.Data) is then as large as the original.
 	ReturnSizeLimit int64
 
 	// NoSPFEvaluation forbids evaluating SPF at decision time. By default,
@@ -89,8 +99,9 @@ type Policy struct {
 	// event without a recorded result is decided as SPF none.
 	NoSPFEvaluation bool
 
-	// DeferFor is the defer window for temperror: from Event.ReceivedAt,
-	// DefaultDeferFor when zero. Past it, Fallback applies.
+	// DeferFor is the defer window for temperror, from Event.ReceivedAt:
+	// DefaultDeferFor when zero; negative means no deferral, the Fallback
+	// at once. Past the window, Fallback applies.
 	DeferFor time.Duration
 
 	// RetryAfter is the wait before deciding a deferred event again,
@@ -106,7 +117,7 @@ type Policy struct {
 	HostileContent Action
 
 	// Checker evaluates SPF. When nil, an spf.Checker on the system
-	// resolvers is used, without a cache.
+	// resolvers behind an spf.Cache is used, made once per Policy.
 	Checker Checker
 
 	// Now is the clock, time.Now when nil.
@@ -117,6 +128,16 @@ type Policy struct {
 	// 7-bit path, the default return, and the hooks for Message-ID,
 	// boundary and text.
 	DSN dsn.ComposeOptions
+
+	once sync.Once
+	def  defaults
+}
+
+// defaults are the values a Policy settles once, at its first use.
+type defaults struct {
+	reportingMTA string
+	authservID   string // "": trust no header field
+	checker      Checker
 }
 
 // Validate checks the configuration; Decide calls it too. Its errors wrap
@@ -148,24 +169,18 @@ func (p *Policy) Validate() error {
 	if p.HostileContent != "" && p.HostileContent != Bounce && p.HostileContent != Drop {
 		return policyError("hostile_content", "action %q not allowed (want bounce or drop)", p.HostileContent)
 	}
-	if p.DeferFor < 0 {
-		return policyError("defer_for", "negative duration %v", p.DeferFor)
-	}
 	if p.RetryAfter < 0 {
 		return policyError("retry_after", "negative duration %v", p.RetryAfter)
-	}
-	if p.ReturnSizeLimit < 0 {
-		return policyError("return_size_limit", "negative size %d", p.ReturnSizeLimit)
 	}
 	if p.Postmaster != "" {
 		if err := checkAddress(p.Postmaster, true); err != nil {
 			return policyError("postmaster", "%v", err)
 		}
 	}
-	if err := checkHost(p.ReportingMTA); err != nil {
+	if err := checkHost(p.ReportingMTA, false, false); err != nil {
 		return policyError("reporting_mta", "%v", err)
 	}
-	if err := checkHost(p.AuthservID); err != nil {
+	if err := checkHost(p.AuthservID, false, false); err != nil {
 		return policyError("authserv_id", "%v", err)
 	}
 	return nil
@@ -199,29 +214,36 @@ func (p *Policy) now() time.Time {
 	return time.Now()
 }
 
-func (p *Policy) reportingMTA() string {
-	if p.ReportingMTA != "" {
-		return p.ReportingMTA
-	}
-	host, err := os.Hostname()
-	if err != nil || checkHost(host) != nil {
-		return "localhost"
-	}
-	return host
+// defaults returns the Policy's defaults, settled at its first use.
+func (p *Policy) defaults() *defaults {
+	p.once.Do(func() { p.settle(os.Hostname) })
+	return &p.def
 }
 
-func (p *Policy) authservID() string {
-	if p.AuthservID != "" {
-		return p.AuthservID
+// settle fills in p.def, with hostname giving our host name when
+// ReportingMTA is empty.
+func (p *Policy) settle(hostname func() (string, error)) {
+	d := &p.def
+	d.reportingMTA, d.authservID = p.ReportingMTA, p.AuthservID
+	if d.reportingMTA == "" {
+		if host, err := hostname(); err == nil && host != "" && checkHost(host, false, false) == nil {
+			d.reportingMTA = host
+		}
 	}
-	return p.reportingMTA()
-}
-
-func (p *Policy) checker() Checker {
-	if p.Checker != nil {
-		return p.Checker
+	if d.authservID == "" {
+		d.authservID = d.reportingMTA
 	}
-	return &spf.Checker{Receiver: p.reportingMTA(), Now: p.Now}
+	if d.reportingMTA == "" {
+		d.reportingMTA = "localhost" // Reporting-MTA needs a name; authservID stays empty
+	}
+	d.checker = p.Checker
+	if d.checker == nil {
+		c := &spf.Checker{Receiver: d.reportingMTA, Now: p.Now}
+		if res, err := spf.SystemResolver(); err == nil {
+			c.Resolver = spf.NewCache(res, spf.CacheOptions{Now: p.Now})
+		}
+		d.checker = c
+	}
 }
 
 func orDefault[T comparable](v, def T) T {

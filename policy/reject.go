@@ -2,24 +2,30 @@ package policy
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 )
 
-// rejectReply is the SMTP reply to give in-session (rule 1) for the first
-// recipient that did not succeed, or nil when every recipient did.
-func rejectReply(rcpts []Recipient) *Reply {
+// firstFailure returns the first recipient that did not succeed, or nil.
+func firstFailure(rcpts []Recipient) *Recipient {
 	for i := range rcpts {
-		rc := &rcpts[i]
-		if a := rc.action(); a == dsn.ActionFailed || a == dsn.ActionDelayed {
-			return replyFor(rc)
+		if a := rcpts[i].action(); a == dsn.ActionFailed || a == dsn.ActionDelayed {
+			return &rcpts[i]
 		}
 	}
 	return nil
 }
 
-// replyFor builds the reply from the recipient's own reply and status.
-func replyFor(rc *Recipient) *Reply {
+// maxReplyLine is the longest reply line, code and CRLF included
+// (RFC 5321 §4.5.3.1.5).
+const maxReplyLine = 512
+
+// rejectReply is the SMTP reply to give in-session (rule 1) for the first
+// recipient that did not succeed, built from its own reply and status.
+// Its text is cut to fit one reply line, and without SMTPUTF8 made ASCII.
+func rejectReply(rcpts []Recipient, smtputf8 bool) *Reply {
+	rc := firstFailure(rcpts)
 	st := rc.status()
 	code, text := splitReply(rc.Reply)
 	// RFC 3463 §2: the reply code's first digit must agree with the
@@ -27,10 +33,41 @@ func replyFor(rc *Recipient) *Reply {
 	if code/100 != st.Class {
 		code = st.Class*100 + 50 // 450 or 550 (RFC 5321 §4.2.2)
 	}
+	if !smtputf8 {
+		text = asciiText(text) // RFC 5321 §4.2: textstring is ASCII
+	}
 	if text == "" {
 		text = "delivery to <" + rc.Address + "> failed"
 	}
-	return &Reply{Code: code, Enhanced: st, Text: text}
+	r := &Reply{Code: code, Enhanced: st}
+	room := maxReplyLine - len(r.String()) - len(" \r\n")
+	r.Text = truncateUTF8(text, room)
+	return r
+}
+
+// asciiText replaces every byte outside printable ASCII with '?'.
+func asciiText(s string) string {
+	if indexNotPrintable(s) < 0 {
+		return s
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c < ' ' || c > '~' {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+// truncateUTF8 cuts s to at most n bytes, not inside a UTF-8 sequence.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // splitReply returns the reply code and the text of a single or

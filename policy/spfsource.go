@@ -27,7 +27,7 @@ func (p *Policy) spfVerdict(ctx context.Context, ev *Event, h header) (spf.Verdi
 		// no verifiable sending-domain policy.
 		return spf.Verdict{Result: spf.None, Identity: spf.MailFrom, Domain: domainOf(ev.ReturnPath), Sender: ev.ReturnPath}, ""
 	}
-	return p.checker().Check(ctx, ev.ClientIP, ev.HELO, ev.ReturnPath), SourceEvaluated
+	return p.defaults().checker.Check(ctx, ev.ClientIP, ev.HELO, ev.ReturnPath), SourceEvaluated
 }
 
 // recordedVerdict is the verdict recorded in the event, if any.
@@ -45,38 +45,71 @@ func recordedVerdict(ev *Event) (spf.Verdict, bool) {
 	}, true
 }
 
-// headerVerdict looks for a Received-SPF (RFC 7208 §9.1) or
-// Authentication-Results (RFC 8601 §2.7.2) field our own host added, about
-// the return path. Fields naming another host are never trusted: anyone
-// can write them. Ours are the topmost, and the MTA is expected to remove
-// forged ones claiming our name at receipt (RFC 8601 §5).
+// headerVerdict looks for the verdict on the return path our own host
+// recorded at receipt, walking the trace fields top-down (each host
+// prepends its own, RFC 5321 §4.4):
+//
+//   - a Received field "by" another host ends the walk: everything below
+//     came from outside, and anyone can write anything there;
+//   - the first Received-SPF (RFC 7208 §9.1) or Authentication-Results
+//     (RFC 8601 §2.7.2) field naming our host decides: its verdict when it
+//     is on the mailfrom identity of this return path, else none (RFC 8601
+//     §5: fields below our first one are never trusted);
+//   - an over-long field, or ours unreadable, ends the walk: when in
+//     doubt, SPF is evaluated.
 func (p *Policy) headerVerdict(h header, returnPath string) (spf.Verdict, bool) {
-	id := p.authservID()
-	for _, value := range h.values("Received-SPF") {
-		v, receiver, err := spf.ParseReceivedSPF(value)
-		if err == nil && strings.EqualFold(receiver, id) && isAbout(v, returnPath) {
-			return v, true
-		}
+	def := p.defaults()
+	id := def.authservID
+	if id == "" {
+		return spf.Verdict{}, false
 	}
-	for _, value := range h.values("Authentication-Results") {
-		v, err := spf.ParseAuthenticationResults(value, id)
-		if err == nil && isAbout(v, returnPath) {
-			return v, true
+	for _, f := range h.trace {
+		if f.long {
+			return spf.Verdict{}, false
+		}
+		switch f.name {
+		case "Received":
+			if by := receivedBy(f.value); !strings.EqualFold(by, id) && !strings.EqualFold(by, def.reportingMTA) {
+				return spf.Verdict{}, false
+			}
+		case "Received-SPF":
+			v, receiver, err := spf.ParseReceivedSPF(f.value)
+			if err == nil && strings.EqualFold(receiver, id) {
+				return v, isAbout(v, returnPath)
+			}
+		case "Authentication-Results":
+			if strings.EqualFold(authservIDOf(f.value), id) {
+				v, err := spf.ParseAuthenticationResults(f.value, id)
+				return v, err == nil && isAbout(v, returnPath)
+			}
 		}
 	}
 	return spf.Verdict{}, false
 }
 
-// isAbout reports whether v is a verdict on the return path: the HELO
-// identity, or another sender, says nothing about it (RFC 7208 §2.3, §2.4).
+// authservIDOf returns the authserv-id of an Authentication-Results field
+// value (RFC 8601 §2.2), unquoted, or "".
+func authservIDOf(value string) string {
+	head, _, _ := strings.Cut(stripComments(value), ";")
+	words := strings.Fields(head)
+	if len(words) == 0 {
+		return ""
+	}
+	return strings.Trim(words[0], `"`)
+}
+
+// isAbout reports whether v is a verdict on the return path: on the
+// mailfrom identity, naming this sender or, when it gives only a domain,
+// its domain. A HELO verdict, another sender's, or one naming no identity
+// says nothing about it (RFC 7208 §2.3, §2.4).
 func isAbout(v spf.Verdict, returnPath string) bool {
-	if v.Identity != "" && v.Identity != spf.MailFrom {
+	switch {
+	case v.Identity != spf.MailFrom:
 		return false
+	case v.Sender != "":
+		return strings.EqualFold(v.Sender, returnPath)
 	}
-	if v.Domain != "" && !strings.EqualFold(v.Domain, domainOf(returnPath)) {
-		return false
-	}
-	return v.Sender == "" || strings.EqualFold(v.Sender, returnPath)
+	return v.Domain != "" && strings.EqualFold(v.Domain, domainOf(returnPath))
 }
 
 // domainOf returns the domain of an address.

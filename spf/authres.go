@@ -32,9 +32,10 @@ func (v Verdict) AuthenticationResults(authservID string) string {
 // ParseAuthenticationResults reads the SPF result from the value of an
 // Authentication-Results header field (RFC 8601 §2.2), with or without the
 // field name, when the field was added by authservID (compared without
-// regard to case). The error wraps ErrNoResult when the field is another
-// service's or holds no spf result, ErrMalformedHeader when it cannot be
-// read.
+// regard to case). When the field holds several spf results, the one on
+// the smtp.mailfrom identity wins, else the first. The error wraps
+// ErrNoResult when the field is another service's or holds no spf result,
+// ErrMalformedHeader when it cannot be read.
 func ParseAuthenticationResults(value, authservID string) (Verdict, error) {
 	if len(value) >= 23 && strings.EqualFold(value[:23], "Authentication-Results:") {
 		value = value[23:]
@@ -51,19 +52,31 @@ func ParseAuthenticationResults(value, authservID string) (Verdict, error) {
 	}
 	l.skipCFWS()
 	l.token() // RFC 8601 §2.2: an optional authres-version
+	// RFC 8601 §2.7.2: a field may hold several spf resinfos, one per
+	// identity; the return path's (smtp.mailfrom) is the one callers want.
+	var first Verdict
 	for {
 		l.skipCFWS()
 		if l.done() {
-			return Verdict{}, fmt.Errorf("%w: no spf method in Authentication-Results (RFC 8601 §2.7.2)", ErrNoResult)
+			break
 		}
 		if !l.consume(';') {
 			return Verdict{}, fmt.Errorf(`%w: Authentication-Results: ";" expected at %q (RFC 8601 §2.2)`, ErrMalformedHeader, l.rest())
 		}
 		v, isSPF, err := parseResinfo(&l)
-		if err != nil || isSPF {
-			return v, err
+		switch {
+		case err != nil:
+			return Verdict{}, err
+		case isSPF && v.Identity == MailFrom:
+			return v, nil
+		case isSPF && first.Result == "":
+			first = v
 		}
 	}
+	if first.Result == "" {
+		return Verdict{}, fmt.Errorf("%w: no spf method in Authentication-Results (RFC 8601 §2.7.2)", ErrNoResult)
+	}
+	return first, nil
 }
 
 // parseResinfo reads one resinfo (RFC 8601 §2.2): method [ "/" version ]

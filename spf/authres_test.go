@@ -47,6 +47,12 @@ func TestParseAuthenticationResults(t *testing.T) {
 			spf.Verdict{Result: spf.SoftFail, Identity: spf.MailFrom, Domain: "example.net", Sender: "a b@example.net"}},
 		{"helo", "example.com; spf=none smtp.helo=mx.example.net",
 			spf.Verdict{Result: spf.None, Identity: spf.HELO, Domain: "mx.example.net", Sender: "postmaster@mx.example.net", HELO: "mx.example.net"}},
+		{"RFC 8601 §2.7.2: several spf results, the smtp.mailfrom one wins",
+			"example.com; spf=pass smtp.helo=mx.example.net; spf=fail smtp.mailfrom=alice@example.net",
+			spf.Verdict{Result: spf.Fail, Identity: spf.MailFrom, Domain: "example.net", Sender: "alice@example.net"}},
+		{"several spf results, none on smtp.mailfrom: the first",
+			"example.com; spf=none smtp.helo=mx.example.net; spf=pass smtp.helo=other.example.net",
+			spf.Verdict{Result: spf.None, Identity: spf.HELO, Domain: "mx.example.net", Sender: "postmaster@mx.example.net", HELO: "mx.example.net"}},
 	}
 	for _, tt := range tests {
 		got, err := spf.ParseAuthenticationResults(tt.value, "Example.COM")

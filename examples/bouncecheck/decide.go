@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"io"
 	"os"
@@ -48,6 +49,17 @@ type rejectJSON struct {
 	Text     string `json:"text"`
 }
 
+// decideHelp is the help of `bouncecheck decide -h`.
+const decideHelp = `usage: bouncecheck decide -event FILE [-policy FILE] [-dns ADDR | -zone FILE] [-now RFC3339] [-dsn OUT] [-notice OUT]
+
+Decides whether the failed delivery of the event file is bounced, dropped,
+deferred or rejected, and prints the decision as JSON. FILE "-" is stdin.
+spf.source says where the SPF result came from: "recorded" (the event, or
+a header field our host added at receipt) or "evaluated"; it is left out,
+with result none, when nothing was recorded and SPF could not be evaluated
+(reevaluate_spf false, or no client_ip).
+`
+
 // runDecide implements `bouncecheck decide -event FILE [-policy FILE]
 // [-dns ADDR | -zone FILE] [-now RFC3339] [-dsn OUT] [-notice OUT]`.
 func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
@@ -60,7 +72,10 @@ func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 	nowFlag := fs.String("now", "", "the current time, RFC 3339")
 	dsnOut := fs.String("dsn", "", "write the DSN (a bounce) to this file")
 	noticeOut := fs.String("notice", "", "write the postmaster notice (a drop) to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		_, err = io.WriteString(stdout, decideHelp)
+		return err
+	} else if err != nil {
 		return usageErrorf("decide: %v", err)
 	}
 	switch {
@@ -114,6 +129,9 @@ func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 
 	d, err := pol.Decide(context.Background(), ev)
+	if errors.Is(err, policy.ErrInvalidEvent) {
+		return invalidInput("event", err, policy.ErrInvalidEvent) // a field dsn.Compose rejects
+	}
 	if err != nil {
 		return err
 	}

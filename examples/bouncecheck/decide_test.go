@@ -235,3 +235,172 @@ func TestDecideCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// auditEvent is an event from 203.0.113.5, which example.org's SPF record
+// does not list, with the given original and extra keys.
+func auditEvent(t *testing.T, message, extra string) string {
+	t.Helper()
+	m, err := json.Marshal(message)
+	require.NoError(t, err)
+	return `{"return_path":"alice@example.org","client_ip":"203.0.113.5","helo":"mail.example.org",
+		"received_at":"2026-11-27T10:00:00Z",` + extra + `"message":` + string(m) + `,
+		"recipients":[{"address":"bob@hosted.example","status":"5.1.1"}]}`
+}
+
+// writeFile writes data to name in dir and returns its path.
+func writeFile(t *testing.T, dir, name, data string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
+	return path
+}
+
+// TestDecideCommandTrustsOnlyOurFirstField: only the topmost SPF field
+// naming our host, above any Received by another host, and on this return
+// path, counts (RFC 8601 §5, RFC 7208 §9.1); else SPF is evaluated.
+func TestDecideCommandTrustsOnlyOurFirstField(t *testing.T) {
+	const by = "Received: from mail.example.org by mx.hosted.example\r\n"
+	const forged = "Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org; identity=mailfrom\r\n"
+	tests := []struct {
+		name, header, result, source string
+	}{
+		{"our Authentication-Results above a forged Received-SPF",
+			"Authentication-Results: mx.hosted.example; spf=fail smtp.mailfrom=alice@example.org\r\n" + by + forged, "fail", "recorded"},
+		{"our HELO verdict above a forged mailfrom pass",
+			"Received-SPF: pass receiver=mx.hosted.example; helo=mail.example.org; identity=helo; client-ip=203.0.113.5\r\n" + by + forged, "fail", "evaluated"},
+		{"several spf results in our Authentication-Results (RFC 8601 §2.7.2)",
+			"Authentication-Results: mx.hosted.example; spf=pass smtp.helo=mail.example.org; spf=fail smtp.mailfrom=alice@example.org\r\n" + by + forged, "fail", "recorded"},
+		{"Received-SPF naming no sender", "Received-SPF: pass receiver=mx.hosted.example\r\n", "fail", "evaluated"},
+		{"Authentication-Results naming no identity", "Authentication-Results: mx.hosted.example; spf=pass\r\n", "fail", "evaluated"},
+		{"below a Received by another host", "Received: from x by relay.example.net\r\n" + forged, "fail", "evaluated"},
+		{"ours, on this return path", forged, "pass", "recorded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			event := writeFile(t, t.TempDir(), "event.json", auditEvent(t, tt.header+"From: alice@example.org\r\n\r\nHello.\r\n", ""))
+			code, stdout, stderr := runCommand(t, "", "decide", "-event", event, "-policy", decideData+"policy.json", "-zone", decideData+"zone.txt")
+			require.Equal(t, 0, code, "stderr: %s", stderr)
+			assert.Equal(t, map[string]any{"result": tt.result, "source": tt.source}, decodeJSON(t, stdout)["spf"])
+		})
+	}
+}
+
+// TestDecideCommandLongHeaders: a header past 256 KiB is read to its end
+// for rule 4 (RFC 3834 §2), and one over 1 MiB still gives a DSN, without
+// the original, not a failure.
+func TestDecideCommandLongHeaders(t *testing.T) {
+	fill := strings.Repeat("X-Filler: "+strings.Repeat("f", 100)+"\r\n", 12000) // 1.3 MB
+	for _, tt := range []struct {
+		name, header, action, reason, returned string
+	}{
+		{"Auto-Submitted after 1.3 MB", fill + "Auto-Submitted: auto-replied\r\n", "drop", "loop", ""},
+		{"header of 1.3 MB", fill, "bounce", "spf-pass", "none"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, dir, "original.eml", tt.header+"From: alice@example.org\r\n\r\nHello.\r\n")
+			event := writeFile(t, dir, "event.json", `{"return_path":"alice@example.org","spf":"pass","message_file":"original.eml",
+				"recipients":[{"address":"bob@hosted.example","status":"5.1.1"}]}`)
+			out := filepath.Join(dir, "dsn.eml")
+			code, stdout, stderr := runCommand(t, "", "decide", "-event", event, "-policy", decideData+"policy.json", "-dsn", out)
+			require.Equal(t, 0, code, "stderr: %s", stderr)
+			got := decodeJSON(t, stdout)
+			assert.Equal(t, tt.action, got["action"])
+			assert.Equal(t, tt.reason, got["reason"])
+			if tt.returned != "" {
+				data, err := os.ReadFile(out)
+				require.NoError(t, err)
+				r, err := dsn.Parse(bytes.NewReader(data))
+				require.NoError(t, err)
+				assert.Equal(t, dsn.Returned(tt.returned), r.Returned)
+			}
+		})
+	}
+}
+
+// TestDecideCommandInvalidInput: what dsn.Compose could not write is
+// invalid input (exit 2) naming the field, never a failure (exit 1).
+func TestDecideCommandInvalidInput(t *testing.T) {
+	valid := `{"return_path":"alice@example.org","client_ip":"192.0.2.10","helo":"mail.example.org","spf":"pass",
+		"received_at":"2026-11-27T10:00:00Z","recipients":[{"address":"bob@hosted.example","status":"5.1.1","remote_mta":"mx.remote.example"}]}`
+	edit := func(old, new string) string {
+		require.Contains(t, valid, old)
+		return strings.Replace(valid, old, new, 1)
+	}
+	tests := []struct {
+		name, event, stderr string
+	}{
+		{"3000-octet local part (RFC 5321 §4.5.3.1.1)", edit(`"bob@`, `"`+strings.Repeat("b", 3000)+`@`), "recipients[0].address"},
+		{"empty labels", edit(`"alice@example.org"`, `"alice@.."`), "return_path"},
+		{"address literal with a port", edit(`"alice@example.org"`, `"alice@[1.2.3.4]:25"`), "return_path"},
+		{"stray quote", edit(`"alice@example.org"`, `"\"a\"b\"@example.org"`), "return_path"},
+		{"non-ASCII HELO", edit(`"mail.example.org"`, `"mäil.example.org"`), "helo"},
+		{"non-ASCII remote MTA", edit(`"mx.remote.example"`, `"mx.bücher.example"`), "recipients[0].remote_mta"},
+		{"IPv6 zone in client_ip", edit(`"192.0.2.10"`, `"fe80::1%eth0"`), "client_ip"},
+		{"in session, nothing failed", edit(`"status":"5.1.1"`, `"status":"2.0.0","action":"delivered"`), "in_session"},
+		{"type error in a recipient", edit(`"address":"bob@hosted.example"`, `"address":7`), "recipients[0].address: want a JSON string"},
+		{"unknown key in a recipient", edit(`"status":"5.1.1"`, `"status":"5.1.1","colour":"red"`), "recipients[0]: json: unknown field"},
+		{"message_file outside the event's directory", edit(`"spf"`, `"ret":"FULL","message_file":"../../../etc/passwd","spf"`), "message_file"},
+		{"absolute message_file", edit(`"spf"`, `"message_file":"/etc/passwd","spf"`), "message_file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			event := tt.event
+			if tt.stderr == "in_session" {
+				event = strings.Replace(event, `"spf"`, `"in_session":true,"spf"`, 1)
+			}
+			path := writeFile(t, t.TempDir(), "event.json", event)
+			code, stdout, stderr := runCommand(t, "", "decide", "-event", path)
+			assert.Equal(t, 2, code, "stderr: %s", stderr)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, tt.stderr)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+		})
+	}
+}
+
+// TestDecideCommandMessageFileSymlink: a link out of the event's
+// directory is refused too (os.OpenInRoot).
+func TestDecideCommandMessageFileSymlink(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.Symlink("/etc/passwd", filepath.Join(dir, "original.eml")))
+	event := writeFile(t, dir, "event.json", `{"return_path":"alice@example.org","spf":"pass","ret":"FULL","message_file":"original.eml",
+		"recipients":[{"address":"bob@hosted.example","status":"5.1.1"}]}`)
+	code, stdout, stderr := runCommand(t, "", "decide", "-event", event)
+	assert.Equal(t, 2, code, "stderr: %s", stderr)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "message_file")
+}
+
+// TestDecideCommandPolicyStdinAndOffset: -policy - reads stdin, and -now
+// may carry any numeric offset.
+func TestDecideCommandPolicyStdinAndOffset(t *testing.T) {
+	code, stdout, stderr := runCommand(t, `{"reporting_mta":"mx.hosted.example","reevaluate_spf":false}`,
+		"decide", "-event", decideData+"temperror.json", "-policy", "-", "-now", "2026-11-27T12:05:00+02:00")
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	got := decodeJSON(t, stdout)
+	assert.Equal(t, "defer", got["action"])
+	assert.Equal(t, "2026-11-27T10:35:00Z", got["retry_at"], "10:05 UTC plus 30 minutes")
+}
+
+// TestDecideCommandSPFSourceOmitted: with nothing recorded and no client
+// IP to evaluate with, the result is none and spf.source is left out.
+func TestDecideCommandSPFSourceOmitted(t *testing.T) {
+	event := writeFile(t, t.TempDir(), "event.json", `{"return_path":"alice@example.org","helo":"mail.example.org",
+		"recipients":[{"address":"bob@hosted.example","status":"5.1.1"}]}`)
+	code, stdout, stderr := runCommand(t, "", "decide", "-event", event)
+	require.Equal(t, 0, code, "stderr: %s", stderr)
+	assert.Equal(t, map[string]any{"result": "none"}, decodeJSON(t, stdout)["spf"])
+}
+
+func TestServerAddrEmptyPort(t *testing.T) {
+	assert.Equal(t, "ns.example:53", serverAddr("ns.example:"))
+	assert.Equal(t, "[::1]:53", serverAddr("[::1]:"))
+}
+
+func TestDecideCommandHelp(t *testing.T) {
+	code, stdout, _ := runCommand(t, "", "decide", "-h")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, stdout, "spf.source")
+	assert.Contains(t, stdout, "left out")
+}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -18,20 +20,21 @@ import (
 
 // eventJSON is the event file of `bouncecheck decide` (DESIGN.md).
 type eventJSON struct {
-	ReturnPath    string          `json:"return_path"`
-	ClientIP      string          `json:"client_ip"`
-	HELO          string          `json:"helo"`
-	ReceivedAt    string          `json:"received_at"`
-	SPF           string          `json:"spf"`
-	InSession     bool            `json:"in_session"`
-	Authenticated bool            `json:"authenticated"`
-	Verdict       string          `json:"verdict"`
-	EnvID         string          `json:"envid"`
-	Ret           string          `json:"ret"`
-	SMTPUTF8      bool            `json:"smtputf8"`
-	MessageFile   string          `json:"message_file"`
-	Message       *string         `json:"message"`
-	Recipients    []recipientJSON `json:"recipients"`
+	ReturnPath    string  `json:"return_path"`
+	ClientIP      string  `json:"client_ip"`
+	HELO          string  `json:"helo"`
+	ReceivedAt    string  `json:"received_at"`
+	SPF           string  `json:"spf"`
+	InSession     bool    `json:"in_session"`
+	Authenticated bool    `json:"authenticated"`
+	Verdict       string  `json:"verdict"`
+	EnvID         string  `json:"envid"`
+	Ret           string  `json:"ret"`
+	SMTPUTF8      bool    `json:"smtputf8"`
+	MessageFile   string  `json:"message_file"`
+	Message       *string `json:"message"`
+	// Recipients are decoded one by one, so that errors give the index.
+	Recipients []json.RawMessage `json:"recipients"`
 }
 
 type recipientJSON struct {
@@ -76,12 +79,22 @@ func readJSON(name, what string, stdin io.Reader, v any) error {
 		defer f.Close()
 		r = f
 	}
+	return decodeStrict(r, what, "", v)
+}
+
+// decodeStrict decodes one JSON value from r into v, an unknown key being
+// an error. Errors are usage errors naming what and the field, prefixed
+// with path ("recipients[0].").
+func decodeStrict(r io.Reader, what, path string, v any) error {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return usageErrorf("%s: %s: want a JSON %s, not %s", what, typeErr.Field, typeErr.Type, typeErr.Value)
+			return usageErrorf("%s: %s%s: want a JSON %s, not %s", what, path, typeErr.Field, typeErr.Type, typeErr.Value)
+		}
+		if path != "" {
+			return usageErrorf("%s: %s: %v", what, strings.TrimSuffix(path, "."), err)
 		}
 		return usageErrorf("%s: %v", what, err)
 	}
@@ -89,6 +102,12 @@ func readJSON(name, what string, stdin io.Reader, v any) error {
 		return usageErrorf("%s: more than one JSON value", what)
 	}
 	return nil
+}
+
+// invalidInput turns an error of policy's validation, wrapping sentinel,
+// into a usage error for what, without the sentinel's text.
+func invalidInput(what string, err, sentinel error) error {
+	return usageErrorf("%s: %s", what, strings.TrimPrefix(err.Error(), sentinel.Error()+": "))
 }
 
 // toEvent checks e and converts it; message files are found relative to
@@ -101,6 +120,8 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 		Authenticated: e.Authenticated,
 		Content:       policy.Content(e.Verdict),
 		SMTPUTF8:      e.SMTPUTF8,
+		// Checked by ev.Validate, in the canonical case.
+		SPF: spf.Result(strings.ToLower(e.SPF)),
 	}
 	var err error
 	if e.ClientIP != "" {
@@ -112,11 +133,6 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 	if ev.ReceivedAt, err = parseDate("received_at", e.ReceivedAt); err != nil {
 		return ev, usageErrorf("event: %v", err)
 	}
-	if e.SPF != "" {
-		if ev.SPF, err = spf.ParseResult(e.SPF); err != nil {
-			return ev, usageErrorf("event: spf: unknown SPF result %q (want none, neutral, pass, fail, softfail, temperror or permerror)", e.SPF)
-		}
-	}
 	if ev.EnvID, err = dsn.ParseEnvID(e.EnvID); err != nil {
 		return ev, usageErrorf("event: envid: %v", err)
 	}
@@ -126,23 +142,29 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 	if ev.Original, err = e.original(dir); err != nil {
 		return ev, err
 	}
-	for i := range e.Recipients {
-		rc, err := e.Recipients[i].toRecipient()
+	for i, raw := range e.Recipients {
+		var rj recipientJSON
+		path := fmt.Sprintf("recipients[%d].", i)
+		if err := decodeStrict(bytes.NewReader(raw), "event", path, &rj); err != nil {
+			return ev, err
+		}
+		rc, err := rj.toRecipient()
 		if err != nil {
-			return ev, usageErrorf("event: recipients[%d].%v", i, err)
+			return ev, usageErrorf("event: %s%v", path, err)
 		}
 		ev.Recipients = append(ev.Recipients, rc)
 	}
-	// The rest (addresses, host names, verdict, status against action,
-	// at least one recipient) is policy.Event's own validation.
+	// The rest (addresses, host names, SPF result, verdict, status against
+	// action, at least one recipient) is policy.Event's own validation.
 	if err := ev.Validate(); err != nil {
-		return ev, usageErrorf("event: %s", strings.TrimPrefix(err.Error(), policy.ErrInvalidEvent.Error()+": "))
+		return ev, invalidInput("event", err, policy.ErrInvalidEvent)
 	}
 	return ev, nil
 }
 
-// original opens the message inline or in message_file, relative to dir.
-// A missing file is a plain error (exit 1), found before deciding.
+// original opens the message inline or in message_file, inside dir: a
+// path leading out of it, even by a symbolic link, is invalid input. A
+// missing file is a plain error (exit 1), found before deciding.
 func (e *eventJSON) original(dir string) (func() (io.ReadCloser, error), error) {
 	switch {
 	case e.Message != nil && e.MessageFile != "":
@@ -151,15 +173,19 @@ func (e *eventJSON) original(dir string) (func() (io.ReadCloser, error), error) 
 		return policy.OriginalBytes([]byte(*e.Message)), nil
 	case e.MessageFile == "":
 		return nil, nil
+	case !filepath.IsLocal(e.MessageFile):
+		return nil, usageErrorf("event: message_file: %q is not inside the event file's directory", e.MessageFile)
 	}
-	name := e.MessageFile
-	if !filepath.IsAbs(name) {
-		name = filepath.Join(dir, name)
-	}
-	if _, err := os.Stat(name); err != nil {
+	open := func() (io.ReadCloser, error) { return os.OpenInRoot(dir, e.MessageFile) }
+	f, err := open()
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission):
 		return nil, fmt.Errorf("event: message_file: %w", err)
+	case err != nil:
+		return nil, usageErrorf("event: message_file: %v", err)
 	}
-	return func() (io.ReadCloser, error) { return os.Open(name) }, nil
+	f.Close()
+	return open, nil
 }
 
 func (r *recipientJSON) toRecipient() (policy.Recipient, error) {
@@ -234,7 +260,7 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 		}
 	}
 	if err := pol.Validate(); err != nil {
-		return nil, usageErrorf("policy: %s", strings.TrimPrefix(err.Error(), policy.ErrInvalidPolicy.Error()+": "))
+		return nil, invalidInput("policy", err, policy.ErrInvalidPolicy)
 	}
 	return pol, nil
 }

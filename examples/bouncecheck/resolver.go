@@ -33,10 +33,14 @@ func newResolver(dnsAddr, zoneFile string) (spf.Resolver, error) {
 }
 
 // serverAddr adds port 53 to a -dns address that has none: "192.0.2.1",
-// "::1", "[::1]" and "ns.example" become host:53.
+// "::1", "[::1]", "ns.example" and "ns.example:" become host:53.
 func serverAddr(addr string) string {
-	if _, _, err := net.SplitHostPort(addr); err == nil {
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		host = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+	case port != "":
 		return addr
 	}
-	return net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), "53")
+	return net.JoinHostPort(host, "53")
 }
