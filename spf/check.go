@@ -41,26 +41,30 @@ func (c *Checker) Check(ctx context.Context, ip netip.Addr, helo, sender string)
 		// RFC 7208 §4.3: a missing local part stands for postmaster.
 		local, sender = "postmaster", "postmaster@"+domain
 	}
-	return c.check(ctx, Verdict{
+	v := Verdict{
 		Identity: MailFrom,
 		Domain:   domain,
 		Sender:   sender,
 		ClientIP: ip,
 		HELO:     helo,
-	}, local)
+	}
+	c.check(ctx, &v, local)
+	return v
 }
 
 // CheckHELO evaluates the SPF policy of the HELO name on its own
 // (RFC 7208 §2.3). A HELO that is an address literal or not a fully
 // qualified domain name gives none.
 func (c *Checker) CheckHELO(ctx context.Context, ip netip.Addr, helo string) Verdict {
-	return c.check(ctx, Verdict{
+	v := Verdict{
 		Identity: HELO,
 		Domain:   helo,
 		Sender:   "postmaster@" + helo,
 		ClientIP: ip,
 		HELO:     helo,
-	}, "postmaster")
+	}
+	c.check(ctx, &v, "postmaster")
+	return v
 }
 
 // splitSender splits an address at its last "@"; an address without one is
@@ -74,22 +78,22 @@ func splitSender(addr string) (local, domain string) {
 }
 
 // check runs blitiri on the prepared verdict and fills in the result.
-func (c *Checker) check(ctx context.Context, v Verdict, local string) Verdict {
+func (c *Checker) check(ctx context.Context, v *Verdict, local string) {
 	ip := v.ClientIP.Unmap() // RFC 7208 §5: IPv4-mapped addresses are IPv4
 	if !ip.IsValid() {
 		v.Result = PermError
-		return v
+		return
 	}
 	if !isCheckableDomain(v.Domain) {
 		v.Result = None // RFC 7208 §4.3
-		return v
+		return
 	}
 	resolver := c.Resolver
 	if resolver == nil {
 		sys, err := SystemResolver()
 		if err != nil {
 			v.Result = TempError
-			return v
+			return
 		}
 		resolver = sys
 	}
@@ -97,12 +101,6 @@ func (c *Checker) check(ctx context.Context, v Verdict, local string) Verdict {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > timeout {
-		lazy := &lazyDeadline{Context: ctx, deadline: time.Now().Add(timeout)}
-		defer lazy.stop()
-		ctx = lazy
-	}
-
 	e := &evaluation{
 		resolver: resolver,
 		env: macroEnv{
@@ -117,6 +115,11 @@ func (c *Checker) check(ctx context.Context, v Verdict, local string) Verdict {
 	}
 	if e.env.now == nil {
 		e.env.now = time.Now
+	}
+	if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > timeout {
+		e.deadline.Context, e.deadline.deadline = ctx, time.Now().Add(timeout)
+		defer e.deadline.stop()
+		ctx = &e.deadline
 	}
 	// Macros reach blitiri already expanded, so the sender it is given only
 	// names the domain; blitiri splits at the first "@".
@@ -136,7 +139,6 @@ func (c *Checker) check(ctx context.Context, v Verdict, local string) Verdict {
 	if v.Result == Fail && deciding != nil {
 		v.Explanation = e.explain(ctx, deciding)
 	}
-	return v
 }
 
 func (c *Checker) receiver() string {

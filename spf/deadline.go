@@ -2,7 +2,6 @@ package spf
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -14,9 +13,9 @@ import (
 type lazyDeadline struct {
 	context.Context // the parent
 	deadline        time.Time
-	start           sync.Once
-	timed           atomic.Pointer[timedContext]
-	stopped         atomic.Bool
+	// timed is nil until the timer starts, or stoppedDeadline when the
+	// check ended first; one atomic word keeps both transitions cheap.
+	timed atomic.Pointer[timedContext]
 }
 
 // timedContext is the real deadline context, once started.
@@ -25,47 +24,47 @@ type timedContext struct {
 	cancel context.CancelFunc
 }
 
+// stoppedDeadline stands for the timer of a lazyDeadline that has stopped:
+// its context is canceled, so Done is closed and Err is context.Canceled.
+var stoppedDeadline = func() *timedContext {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return &timedContext{ctx, cancel}
+}()
+
 func (c *lazyDeadline) Deadline() (time.Time, bool) { return c.deadline, true }
 
 func (c *lazyDeadline) Done() <-chan struct{} {
-	c.start.Do(func() {
+	t := c.timed.Load()
+	if t == nil {
 		ctx, cancel := context.WithDeadline(c.Context, c.deadline)
-		c.timed.Store(&timedContext{ctx, cancel})
-	})
-	if t := c.timed.Load(); t != nil {
-		return t.ctx.Done()
+		t = &timedContext{ctx, cancel}
+		if !c.timed.CompareAndSwap(nil, t) {
+			cancel() // another caller started one first, or the check ended
+			t = c.timed.Load()
+		}
 	}
-	return closedChan // stopped before anyone waited
+	return t.ctx.Done()
 }
-
-// closedChan is the Done channel of a stopped lazyDeadline.
-var closedChan = func() chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
-}()
 
 func (c *lazyDeadline) Err() error {
 	if t := c.timed.Load(); t != nil {
 		return t.ctx.Err()
 	}
-	if c.stopped.Load() {
-		return context.Canceled
-	}
 	if err := c.Context.Err(); err != nil {
 		return err
 	}
-	if !time.Now().Before(c.deadline) {
+	// The deadline has a monotonic reading, so Until reads only that
+	// clock, at half the cost of time.Now.
+	if time.Until(c.deadline) <= 0 {
 		return context.DeadlineExceeded
 	}
 	return nil
 }
 
-// stop releases the timer, if it started.
+// stop releases the timer, if it started; no timer starts after this.
 func (c *lazyDeadline) stop() {
-	c.stopped.Store(true)
-	c.start.Do(func() {}) // no timer can start after this
-	if t := c.timed.Load(); t != nil {
-		t.cancel()
+	if !c.timed.CompareAndSwap(nil, stoppedDeadline) {
+		c.timed.Load().cancel()
 	}
 }

@@ -20,6 +20,7 @@ var errMultipleRecords = errors.New("spf: several SPF records (RFC 7208 §4.5)")
 type evaluation struct {
 	resolver Resolver
 	env      macroEnv
+	deadline lazyDeadline   // the check's time limit, when it has its own
 	top      *fetchedRecord // the checked domain's record, the first fetched
 	first    fetchedRecord  // where top is kept, to save an allocation
 	tokens   map[string]tokenTarget
@@ -38,9 +39,10 @@ type fetchedRecord struct {
 	redirected *fetchedRecord // the record its redirect= led to, if evaluated
 
 	// What blitiri gets and room for the terms of a short record, kept
-	// here to save allocations.
+	// here to save allocations. Three terms keep an evaluation within 512
+	// bytes, the largest size the allocator serves without a header.
 	answer  [1]string
-	termBuf [4]term
+	termBuf [3]term
 }
 
 // A tokenTarget is what a token name handed to blitiri stands for.
@@ -226,11 +228,11 @@ func (e *evaluation) rewrite(ctx context.Context, f *fetchedRecord) string {
 			b.WriteString(e.nameFor(name))
 			if t.cidr4 >= 0 {
 				b.WriteByte('/')
-				b.WriteString(strconv.Itoa(t.cidr4))
+				b.WriteString(strconv.Itoa(int(t.cidr4)))
 			}
 			if t.cidr6 >= 0 {
 				b.WriteString("//")
-				b.WriteString(strconv.Itoa(t.cidr6))
+				b.WriteString(strconv.Itoa(int(t.cidr6)))
 			}
 		}
 		f.compiled[i] = b.String()[start:]
@@ -287,7 +289,10 @@ func (f *fetchedRecord) matchedTerm(matched string) string {
 		if f.compiled != nil {
 			text = f.compiled[i]
 		}
-		if strings.EqualFold(strings.TrimLeft(text, "+-~?"), matched) {
+		if text != "" && isQualifier(text[0]) {
+			text = text[1:]
+		}
+		if strings.EqualFold(text, matched) {
 			return t.text
 		}
 	}

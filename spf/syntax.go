@@ -33,10 +33,41 @@ const (
 type term struct {
 	kind      termKind
 	qualifier byte   // '+', '-', '~' or '?' for a mechanism; 0 for a modifier
+	cidr4     int16  // the IPv4 prefix length, -1 when absent
+	cidr6     int16  // the IPv6 prefix length, -1 when absent
 	text      string // the term as written
 	domain    string // the domain-spec, "" when absent
-	cidr4     int    // the IPv4 prefix length, -1 when absent
-	cidr6     int    // the IPv6 prefix length, -1 when absent
+}
+
+// mechanismKind returns the kind of the mechanism called name, in any case
+// (RFC 7208 §4.6.1), or 0 for an unknown one.
+func mechanismKind(name string) termKind {
+	var lower [len("include")]byte
+	if len(name) > len(lower) {
+		return 0
+	}
+	for i := 0; i < len(name); i++ {
+		lower[i] = toLower(name[i])
+	}
+	switch string(lower[:len(name)]) {
+	case "all":
+		return termAll
+	case "include":
+		return termInclude
+	case "a":
+		return termA
+	case "mx":
+		return termMX
+	case "ptr":
+		return termPTR
+	case "ip4":
+		return termIP4
+	case "ip6":
+		return termIP6
+	case "exists":
+		return termExists
+	}
+	return 0
 }
 
 // A record is a parsed SPF record.
@@ -138,7 +169,7 @@ func (t *term) parse(text string) error {
 
 	// RFC 7208 §4.6.2: the qualifier defaults to "+".
 	t.qualifier = '+'
-	if strings.IndexByte("+-~?", text[0]) >= 0 {
+	if isQualifier(text[0]) {
 		t.qualifier, text = text[0], text[1:]
 	}
 	end := 0
@@ -147,34 +178,26 @@ func (t *term) parse(text string) error {
 	}
 	name, arg := text[:end], text[end:]
 	var err error
-	switch {
-	case strings.EqualFold(name, "all"):
-		t.kind = termAll
+	switch t.kind = mechanismKind(name); t.kind {
+	case termAll:
 		if arg != "" {
 			err = errors.New(`"all" takes no argument (RFC 7208 §5.1)`)
 		}
-	case strings.EqualFold(name, "include"):
-		t.kind = termInclude
+	case termInclude:
 		t.domain, err = requiredDomain(arg, "RFC 7208 §5.2")
-	case strings.EqualFold(name, "exists"):
-		t.kind = termExists
+	case termExists:
 		t.domain, err = requiredDomain(arg, "RFC 7208 §5.7")
-	case strings.EqualFold(name, "a"):
-		t.kind = termA
+	case termA:
 		t.domain, t.cidr4, t.cidr6, err = optionalDomainAndCIDR(arg, "RFC 7208 §5.3")
-	case strings.EqualFold(name, "mx"):
-		t.kind = termMX
+	case termMX:
 		t.domain, t.cidr4, t.cidr6, err = optionalDomainAndCIDR(arg, "RFC 7208 §5.4")
-	case strings.EqualFold(name, "ptr"):
-		t.kind = termPTR
+	case termPTR:
 		if arg != "" {
 			t.domain, err = requiredDomain(arg, "RFC 7208 §5.5")
 		}
-	case strings.EqualFold(name, "ip4"):
-		t.kind = termIP4
+	case termIP4:
 		t.cidr4, err = network(arg, 4)
-	case strings.EqualFold(name, "ip6"):
-		t.kind = termIP6
+	case termIP6:
 		t.cidr6, err = network(arg, 6)
 	default:
 		err = errors.New("unknown mechanism (RFC 7208 §5)")
@@ -214,20 +237,20 @@ func requiredDomain(arg, rfc string) (string, error) {
 
 // optionalDomainAndCIDR checks the [ ":" domain-spec ] [ dual-cidr-length ]
 // argument of a and mx (RFC 7208 §5.3, §5.4, §5.6).
-func optionalDomainAndCIDR(arg, rfc string) (domain string, cidr4, cidr6 int, err error) {
+func optionalDomainAndCIDR(arg, rfc string) (domain string, cidr4, cidr6 int16, err error) {
 	cidr4, cidr6 = -1, -1
 	// The lengths are the trailing "/digits" and "//digits".
-	if i := strings.LastIndex(arg, "//"); i >= 0 && isDigits(arg[i+2:]) {
-		if cidr6, err = prefixLength(arg[i+2:], 128); err != nil {
+	if rest, length, ok := cutLength(arg, "//"); ok {
+		if cidr6, err = prefixLength(length, 128); err != nil {
 			return "", 0, 0, err
 		}
-		arg = arg[:i]
+		arg = rest
 	}
-	if i := strings.LastIndexByte(arg, '/'); i >= 0 && isDigits(arg[i+1:]) {
-		if cidr4, err = prefixLength(arg[i+1:], 32); err != nil {
+	if rest, length, ok := cutLength(arg, "/"); ok {
+		if cidr4, err = prefixLength(length, 32); err != nil {
 			return "", 0, 0, err
 		}
-		arg = arg[:i]
+		arg = rest
 	}
 	if arg == "" {
 		return "", cidr4, cidr6, nil
@@ -236,9 +259,22 @@ func optionalDomainAndCIDR(arg, rfc string) (domain string, cidr4, cidr6 int, er
 	return domain, cidr4, cidr6, err
 }
 
+// cutLength cuts sep and the digits of a prefix length after it off the
+// end of arg; ok is false when arg does not end that way.
+func cutLength(arg, sep string) (rest, length string, ok bool) {
+	i := len(arg)
+	for i > 0 && isDigit(arg[i-1]) {
+		i--
+	}
+	if i == len(arg) || !strings.HasSuffix(arg[:i], sep) {
+		return arg, "", false
+	}
+	return arg[:i-len(sep)], arg[i:], true
+}
+
 // network checks the ":" address [ "/" length ] argument of ip4 (version
 // 4) and ip6 (version 6), and returns the length (RFC 7208 §5.6).
-func network(arg string, version int) (int, error) {
+func network(arg string, version int) (int16, error) {
 	if len(arg) < 2 || arg[0] != ':' {
 		return 0, errors.New(`a ":" and an address are required (RFC 7208 §5.6)`)
 	}
@@ -259,12 +295,12 @@ func network(arg string, version int) (int, error) {
 
 // prefixLength checks a CIDR length: decimal without leading zeros, at most
 // bits (RFC 7208 §5.6: ip4-cidr-length, ip6-cidr-length).
-func prefixLength(s string, bits int) (int, error) {
+func prefixLength(s string, bits int) (int16, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || !isDigits(s) || (len(s) > 1 && s[0] == '0') || n > bits {
 		return 0, fmt.Errorf("prefix length %q is not a number from 0 to %d (RFC 7208 §5.6)", s, bits)
 	}
-	return n, nil
+	return int16(n), nil
 }
 
 // checkDomainSpec checks a domain-spec: a macro-string ending in a macro or
@@ -338,6 +374,16 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// isQualifier reports whether c is a qualifier (RFC 7208 §4.6.2).
+func isQualifier(c byte) bool { return c == '+' || c == '-' || c == '~' || c == '?' }
+
+func toLower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func isAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
