@@ -2,6 +2,7 @@ package dsn
 
 import (
 	"encoding/binary"
+	"net/mail"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -9,11 +10,11 @@ import (
 )
 
 // check validates the report and the options before anything is written,
-// and settles what the fields leave open: the DSN's recipient, whether the
-// report needs the RFC 6533 types, the Message-ID and the boundary.
+// and settles what the fields leave open: the DSN's recipient, the
+// Message-ID and the boundary.
 func (c *composer) check() error {
 	r := c.r
-	c.global = r.SMTPUTF8
+	c.global = r.SMTPUTF8 // RFC 6533 §6: the global types for SMTPUTF8 only
 	if err := c.checkHeaderFields(); err != nil {
 		return err
 	}
@@ -25,20 +26,14 @@ func (c *composer) check() error {
 	if err := checkHost("ReportingMTA", r.ReportingMTA, true); err != nil {
 		return err
 	}
+	if err := checkHost("DSNGateway", r.DSNGateway, true); err != nil {
+		return err
+	}
 	if err := checkMTA("ReceivedFromMTA", r.ReceivedFromMTA); err != nil {
 		return err
 	}
-	if r.OriginalEnvelopeID != "" {
-		// RFC 3464 §2.2.1: written decoded, so printable ASCII only.
-		if i := indexNotPrintable(r.OriginalEnvelopeID); i >= 0 {
-			return fieldError("OriginalEnvelopeID", "character "+byteHex(r.OriginalEnvelopeID[i])+" not printable ASCII (RFC 3464 §2.2.1)")
-		}
-		if len(r.OriginalEnvelopeID) > maxEnvID {
-			return fieldError("OriginalEnvelopeID", "longer than 100 characters (RFC 3461 §4.4)")
-		}
-		if err := checkTrimmed("OriginalEnvelopeID", r.OriginalEnvelopeID); err != nil {
-			return err
-		}
+	if err := checkEnvID("OriginalEnvelopeID", r.OriginalEnvelopeID); err != nil {
+		return err
 	}
 	if err := c.checkExtensions(r.Extensions); err != nil {
 		return err
@@ -56,44 +51,99 @@ func (c *composer) check() error {
 
 func (c *composer) checkHeaderFields() error {
 	r := c.r
-	rcpt, err := returnPath(r.To)
+	rcpt, err := returnPath(r.To, c.global)
 	if err != nil {
 		return err
 	}
 	c.rcpt = rcpt
-	if err := c.checkValue("To", rcpt); err != nil {
+	if err := c.checkText("To", rcpt); err != nil {
 		return err
 	}
-	if err := c.checkText("From", r.From); err != nil {
-		return err
+	if r.From != "" {
+		if err := c.checkText("From", r.From); err != nil {
+			return err
+		}
+		// RFC 5322 §3.6.2: one mailbox, with or without a display name.
+		if _, err := mail.ParseAddress(r.From); err != nil {
+			return fieldError("From", "not a single address (RFC 5322 §3.6.2)")
+		}
 	}
 	if _, err := checkNoControls("Subject", r.Subject); err != nil {
 		return err
 	}
-	id := strings.TrimSuffix(strings.TrimPrefix(r.MessageID, "<"), ">")
-	if id != "" {
-		c.msgID = []byte(id)
+	if r.MessageID == "" {
+		return nil
 	}
-	return checkMessageID("MessageID", id, false)
+	id := unbracket(r.MessageID)
+	if err := checkMessageID("MessageID", id, false); err != nil {
+		return err
+	}
+	c.msgID = []byte(id)
+	return nil
 }
 
 // returnPath strips angle brackets and a source route (RFC 5321 §4.1.2,
-// §C) from the return path: the DSN goes to the mailbox alone.
-func returnPath(s string) (string, error) {
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+// Appendix C) from the return path and checks what is left is a Mailbox:
+// the DSN goes to it alone.
+func returnPath(s string, utf8OK bool) (string, error) {
+	s = unbracket(s)
 	if strings.HasPrefix(s, "@") {
-		if _, mailbox, ok := strings.Cut(s, ":"); ok {
-			s = mailbox
+		_, mailbox, ok := strings.Cut(s, ":")
+		if !ok {
+			return "", fieldError("To", "source route without its colon (RFC 5321 §4.1.2)")
 		}
+		s = mailbox
 	}
-	switch {
-	case s == "":
+	if s == "" {
 		// RFC 3461 §6.2: never a DSN to the null reverse path.
 		return "", fieldError("To", "null return path (RFC 3461 §6.2)")
-	case strings.ContainsAny(s, "<>"):
-		return "", fieldError("To", "angle brackets inside the address (RFC 5321 §4.1.2)")
 	}
-	return s, nil
+	return s, checkMailbox("To", s, utf8OK)
+}
+
+// checkMailbox checks a Mailbox (RFC 5321 §4.1.2): a Dot-string or
+// Quoted-string local part, "@", and a domain or address literal, UTF-8
+// only with utf8OK (RFC 6531 §3.3), within the lengths of RFC 5321
+// §4.5.3.1.
+func checkMailbox(field, s string, utf8OK bool) error {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return fieldError(field, "no @domain (RFC 5321 §4.1.2)")
+	}
+	local, domain := s[:at], s[at+1:]
+	switch {
+	case !utf8OK && !isASCIIText(s):
+		return fieldError(field, "non-ASCII address without SMTPUTF8 (RFC 6531 §3.3)")
+	case len(local) > 64:
+		return fieldError(field, "local part longer than 64 octets (RFC 5321 §4.5.3.1.1)")
+	case len(domain) > 255:
+		return fieldError(field, "domain longer than 255 octets (RFC 5321 §4.5.3.1.2)")
+	case len(s)+2 > 256:
+		return fieldError(field, "path longer than 256 octets (RFC 5321 §4.5.3.1.3)")
+	case !isDotAtom(local, utf8OK) && !isQuotedLocal(local, utf8OK):
+		return fieldError(field, "local part neither a dot-string nor a quoted string (RFC 5321 §4.1.2)")
+	}
+	return checkDomain(field, domain, true, utf8OK)
+}
+
+// isQuotedLocal reports whether s is a Quoted-string of RFC 5321 §4.1.2:
+// qtextSMTP and quoted-pairSMTP between double quotes.
+func isQuotedLocal(s string, utf8OK bool) bool {
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+2 < len(s) && s[i+1] >= ' ' && s[i+1] <= '~':
+			i++
+		case c == '"' || c == '\\':
+			return false
+		case c >= ' ' && c <= '~' || c >= 0x80 && utf8OK:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (c *composer) checkRecipient(i int) error {
@@ -188,6 +238,9 @@ func statusFor(rc *Recipient) Status {
 	return Status{Class: 2}
 }
 
+// checkAddress checks a typed address. An rfc822 or utf-8 one may hold
+// UTF-8 in any report: a plain report carries it in the 7-bit form of
+// RFC 6533 §3, as long as that stays a word that can be folded.
 func (c *composer) checkAddress(field string, a Address) error {
 	if a.Type != "" && !isAtom(a.Type) {
 		return fieldError(field+".Type", "not an atom (RFC 3464 §2.3.2)")
@@ -196,7 +249,16 @@ func (c *composer) checkAddress(field string, a Address) error {
 		// Only OriginalRecipient gets here blank: FinalRecipient is checked first.
 		return fieldError(field, "empty or blank address; leave the whole field zero for none (RFC 3464 §2.3.1)")
 	}
-	return c.checkValue(field, a.Addr)
+	if !isUTF8Type(a) {
+		return c.checkValue(field, a.Addr)
+	}
+	if _, err := checkNoControls(field, a.Addr); err != nil {
+		return err
+	}
+	if utf8AddrLen(a.Addr, c.global) > maxWordLen {
+		return fieldError(field, "too long once encoded as RFC 6533 §3 says to fold within 998 characters (RFC 5322 §2.1.1)")
+	}
+	return checkTrimmed(field, a.Addr)
 }
 
 // checkValue is checkText for a value written after "Name: ": it must also
@@ -225,15 +287,21 @@ func isBlankValue(s string) bool { return strings.TrimSpace(s) == "" }
 // checkText checks a value written on a header or status field line: no
 // control characters (CR or LF would start a new field, RFC 3464 §2.1,
 // RFC 5322 §2.2), valid UTF-8, and no word too long to fold. Non-ASCII
-// text makes the report an RFC 6533 one.
+// text needs an RFC 6533 report: message/delivery-status is 7-bit.
 func (c *composer) checkText(field, s string) error {
 	ascii, err := checkNoControls(field, s)
-	c.global = c.global || !ascii
+	if !ascii && err == nil && !c.global {
+		return nonASCIIError(field)
+	}
 	return err
 }
 
-// checkNoControls is checkText for a value with no say in the report's
-// type, such as the Subject, sent as RFC 2047 encoded words; it reports
+func nonASCIIError(field string) error {
+	return fieldError(field, "non-ASCII text without SMTPUTF8, in a 7-bit message/delivery-status (RFC 6533 §6)")
+}
+
+// checkNoControls is checkText for a value that may be UTF-8 in any
+// report, such as the Subject, sent as RFC 2047 encoded words; it reports
 // whether s is ASCII.
 func checkNoControls(field, s string) (ascii bool, err error) {
 	word := 0
@@ -241,7 +309,7 @@ func checkNoControls(field, s string) (ascii bool, err error) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c < ' ' || c == 0x7f:
+		case isCtl(c):
 			return false, fieldError(field, "control character "+byteHex(c)+" not allowed (RFC 3464 §2.1)")
 		case c == ' ':
 			word = 0
@@ -297,6 +365,11 @@ func isASCIIText[T string | []byte](s T) bool {
 // (RFC 5321 §4.1.3). Internationalised names go in their A-label form.
 // An empty s passes: the callers know whether the field is required.
 func checkHost(field, s string, literal bool) error {
+	return checkDomain(field, s, literal, false)
+}
+
+// checkDomain is checkHost with U-labels too, when utf8OK (RFC 6531 §3.3).
+func checkDomain(field, s string, literal, utf8OK bool) error {
 	if s == "" {
 		return nil
 	}
@@ -335,6 +408,8 @@ func checkHost(field, s string, literal bool) error {
 			digits = false
 		case c == '-':
 			return fieldError(field, "label starts with a hyphen (RFC 1035 §2.3.1)")
+		case c >= 0x80 && utf8OK:
+			digits = false
 		default:
 			return fieldError(field, "character "+byteHex(c)+" not allowed in a host name (RFC 1035 §2.3.1)")
 		}
@@ -367,6 +442,11 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 }
 
 func checkMTA(field string, m MTA) error {
+	// RFC 5321 §4.1.3: no address literal carries a zone, and its text
+	// could break the field line.
+	if m.IP.Zone() != "" {
+		return fieldError(field+".IP", "an IPv6 zone is no part of an address literal (RFC 5321 §4.1.3)")
+	}
 	if err := checkHost("Name", m.Name, false); err != nil {
 		return inField(field+".", err)
 	}
@@ -374,29 +454,40 @@ func checkMTA(field string, m MTA) error {
 }
 
 // checkMessageID checks the id-left "@" id-right inside the angle brackets
-// (RFC 5322 §3.6.4): printable ASCII, no spaces or brackets; with utf8,
-// UTF-8 too (RFC 6532 §3.2).
+// (RFC 5322 §3.6.4): a dot-atom-text, then a dot-atom-text or a
+// no-fold-literal; with utf8OK, UTF-8 too (RFC 6532 §3.2).
 func checkMessageID(field, id string, utf8OK bool) error {
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if c >= 0x80 && utf8OK {
-			continue
-		}
-		if c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
-			return fieldError(field, "character "+byteHex(c)+" not allowed in a message id (RFC 5322 §3.6.4)")
+	left, right, ok := strings.Cut(id, "@")
+	if ok && isDotAtom(left, utf8OK) && (isDotAtom(right, utf8OK) || isNoFoldLiteral(right)) &&
+		(!utf8OK || utf8.ValidString(id)) {
+		return nil
+	}
+	return fieldError(field, "not id-left@id-right (RFC 5322 §3.6.4)")
+}
+
+// isNoFoldLiteral reports whether s is "[" *dtext "]" (RFC 5322 §3.6.4).
+func isNoFoldLiteral(s string) bool {
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; c < '!' || c > '~' || c == '[' || c == ']' || c == '\\' {
+			return false
 		}
 	}
-	if utf8OK && !utf8.ValidString(id) {
-		return fieldError(field, "invalid UTF-8 (RFC 6532 §3.1)")
-	}
-	return nil
+	return true
 }
 
 func (c *composer) checkExtensions(fs []Field) error {
 	for i, f := range fs {
 		err := c.checkValue("Value", f.Value)
-		if !isFieldName(f.Name) {
+		switch {
+		case !isFieldName(f.Name):
 			err = fieldError("Name", "not a field name of letters, digits, - and _ (RFC 3464 §2.4)")
+		case fieldKey(f.Name) != "":
+			// RFC 3464 §2.4: extensions add new names; a known one would
+			// read back as that field.
+			err = fieldError("Name", quoteASCII(f.Name)+" is a field of RFC 3464, no extension (RFC 3464 §2.4)")
 		}
 		if err != nil {
 			return inField("Extensions["+strconv.Itoa(i)+"].", err)
@@ -443,11 +534,10 @@ func (c *composer) checkOptions() error {
 		return fieldError("ComposeOptions.Boundary", "want 1 to 70 bchars (RFC 2046 §5.1.1)")
 	}
 	if c.msgID == nil && o.MessageID != nil {
-		id := strings.TrimSuffix(strings.TrimPrefix(o.MessageID(), "<"), ">")
-		if err := checkMessageID("ComposeOptions.MessageID", id, false); err != nil {
-			return err
-		}
-		if id != "" {
+		if id := unbracket(o.MessageID()); id != "" {
+			if err := checkMessageID("ComposeOptions.MessageID", id, false); err != nil {
+				return err
+			}
 			c.msgID = []byte(id)
 		}
 	}

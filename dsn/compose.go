@@ -21,7 +21,11 @@ type ComposeOptions struct {
 	// ReturnSizeLimit is the largest original returned in full, in bytes;
 	// a larger one is returned as headers only, never cut (RFC 3461 §6.2).
 	// Zero means no limit. With a limit, Compose holds up to that many
-	// bytes of the original in memory to decide.
+	// bytes of the original in memory to decide, and checks them: NUL
+	// bytes or a line over 998 bytes (RFC 5321 §4.5.3.1.6) return headers
+	// only. Without one, an original larger than a small buffer streams
+	// unchecked, labelled 8bit, with over-long lines broken by CRLF and a
+	// space.
 	ReturnSizeLimit int64
 	// SevenBit says the path toward the return path is 7-bit only (no
 	// 8BITMIME). The returned content then stays 7-bit: an 8-bit header is
@@ -64,7 +68,9 @@ type Envelope struct {
 // to w, with CRLF line endings, and returns the envelope to send it with.
 // original is the message reported on; it is streamed, never held in full
 // unless ReturnSizeLimit or SevenBit ask for it. It may be nil when there
-// is nothing to return.
+// is nothing to return. An original whose header is over 1 MB is not
+// returned (Envelope.Returned says so), and one held whole that SMTP could
+// not carry as it is (NUL bytes, lines over 998 bytes) only as headers.
 //
 // Compose checks every field of r first: a field that could break the
 // message's structure (a control character, an address or host name that
@@ -88,10 +94,9 @@ func Compose(w io.Writer, r *Report, original io.Reader, opts ComposeOptions) (E
 		return Envelope{}, err
 	}
 	if original != nil {
-		if err := c.orig.readHeader(original); err != nil {
+		if err := c.orig.readHeader(original, c.global); err != nil {
 			return Envelope{}, err
 		}
-		c.global = c.global || c.orig.utf8Header
 	}
 	if err := c.decideReturn(); err != nil {
 		return Envelope{}, err
@@ -99,6 +104,9 @@ func Compose(w io.Writer, r *Report, original io.Reader, opts ComposeOptions) (E
 	if err := c.makeText(); err != nil {
 		return Envelope{}, err
 	}
+	c.textEnc = c.textEncoding(c.text)
+	c.returnedEnc = c.returnedEncoding()
+	c.status8bit = c.global && !c.statusIsASCII()
 
 	c.out.w = w
 	c.writeHeader()
@@ -128,6 +136,11 @@ type composer struct {
 	orig     original
 	returned Returned
 	text     textBuffer // the human-readable part, before encoding
+
+	// The parts' Content-Transfer-Encodings, settled before the header.
+	textEnc     string
+	returnedEnc string
+	status8bit  bool
 
 	out   sink
 	lines crlfWriter
@@ -186,6 +199,10 @@ func (c *composer) writeHeader() {
 	b = append(b, c.boundary...)
 	b = append(b, '"')
 	c.end(b)
+	if c.textEnc == enc8bit || c.status8bit || c.returnedEnc == enc8bit {
+		// RFC 2045 §6.4: a multipart is no more 7bit than its parts.
+		c.field("Content-Transfer-Encoding", enc8bit)
+	}
 	c.out.WriteString("\r\n")
 }
 

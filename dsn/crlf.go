@@ -48,8 +48,20 @@ func (c *crlfWriter) write(p []byte) {
 		}
 	}
 	start := 0 // p[start:i] is correct and not yet written
+	// next is the next LF at or after i, or len(p); kept across lines,
+	// as a run of lone CRs would otherwise search to the end for each.
+	next := -1
 	for i := 0; i < len(p); {
-		j := bytes.IndexByte(p[i:], '\n')
+		if next < i {
+			next = len(p)
+			if j := bytes.IndexByte(p[i:], '\n'); j >= 0 {
+				next = i + j
+			}
+		}
+		j := next - i
+		if next == len(p) {
+			j = -1
+		}
 		end := len(p) // the line's content is p[i:end]
 		if j >= 0 {
 			end = i + j

@@ -9,6 +9,11 @@ const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
 // layout interpreter of time.AppendFormat costs more than the rest of a
 // header field.
 func appendDate(b []byte, t time.Time) []byte {
+	if _, offset := t.Zone(); offset%60 != 0 {
+		// RFC 5322 §3.3 zones are whole minutes: such a time goes in UTC,
+		// the same instant, rather than rounded.
+		t = t.UTC()
+	}
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
 		return t.AppendFormat(b, dateLayout)

@@ -1,9 +1,6 @@
 package dsn
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // writeStatusPart writes the second part: message/delivery-status, or
 // message/global-delivery-status for an RFC 6533 report, with the fields
@@ -13,7 +10,7 @@ func (c *composer) writeStatusPart() {
 	c.delimiter(false)
 	if c.global {
 		c.field("Content-Type", "message/global-delivery-status")
-		if !c.statusIsASCII() {
+		if c.status8bit {
 			c.field("Content-Transfer-Encoding", "8bit")
 		}
 	} else {
@@ -29,6 +26,12 @@ func (c *composer) writeStatusPart() {
 	b = append(b, "dns; "...)
 	b = append(b, r.ReportingMTA...)
 	c.end(b)
+	if r.DSNGateway != "" {
+		b := c.start("DSN-Gateway") // §2.2.3
+		b = append(b, "dns; "...)
+		b = append(b, r.DSNGateway...)
+		c.end(b)
+	}
 	c.mtaField("Received-From-MTA", r.ReceivedFromMTA) // §2.2.4
 	c.dateField("Arrival-Date", r.ArrivalDate)         // §2.2.5
 	c.extensionFields(r.Extensions)
@@ -66,16 +69,10 @@ func (c *composer) writeStatusPart() {
 
 func hasRemote(rc *Recipient) bool { return rc.RemoteMTA != (MTA{}) }
 
-// writesDiagnostic reports whether Diagnostic-Code is written for rc: an
-// SMTP diagnostic only when a remote MTA answered (RFC 3464 §2.3.6), one
-// of another type (such as X-Postfix) whenever given. Otherwise the
-// diagnostic goes only into the human-readable text.
-func writesDiagnostic(rc *Recipient) bool {
-	if rc.DiagnosticCode == "" {
-		return false
-	}
-	return hasRemote(rc) || !strings.EqualFold(diagnosticType(rc), "smtp")
-}
+// writesDiagnostic reports whether Diagnostic-Code is written for rc:
+// whenever it has one. RFC 3464 §2.3.6 wants an SMTP diagnostic only
+// when a remote MTA answered; the caller sets it only then.
+func writesDiagnostic(rc *Recipient) bool { return rc.DiagnosticCode != "" }
 
 func diagnosticType(rc *Recipient) string {
 	if rc.DiagnosticType == "" {
@@ -94,7 +91,11 @@ func (c *composer) mtaField(name string, m MTA) {
 	b = append(b, "dns; "...)
 	switch {
 	case m.Name == "":
+		// RFC 5321 §4.1.3: an address literal, tagged for IPv6.
 		b = append(b, '[')
+		if m.IP.Is6() {
+			b = append(b, "IPv6:"...)
+		}
 		b = m.IP.AppendTo(b)
 		b = append(b, ']')
 	case m.IP.IsValid():
@@ -119,24 +120,27 @@ func (c *composer) dateField(name string, t time.Time) {
 	c.end(b)
 }
 
-// addressField writes "type; address" (RFC 3464 §2.3.1, §2.3.2). In an
-// RFC 6533 report a non-ASCII rfc822 address becomes a utf-8 one, written
-// as is; in a plain report a utf-8 address is written in its 7-bit form.
+// addressField writes "type; address" (RFC 3464 §2.3.1, §2.3.2). A utf-8
+// address, or an rfc822 one holding UTF-8, goes as type utf-8 in the form
+// of RFC 6533 §3 the part allows: 7-bit escapes in message/delivery-status,
+// raw UTF-8 in message/global-delivery-status.
 func (c *composer) addressField(name string, a Address) {
-	typ, addr := a.Type, a.Addr
+	typ := a.Type
 	if typ == "" {
 		typ = "rfc822"
 	}
-	switch {
-	case c.global && strings.EqualFold(typ, "rfc822") && !isASCIIText(addr):
+	utf8Type := isUTF8Type(a)
+	if utf8Type {
 		typ = "utf-8"
-	case !c.global && strings.EqualFold(typ, "utf-8"):
-		addr = EncodeUTF8Addr(addr)
 	}
 	b := c.start(name)
 	b = append(b, typ...)
 	b = append(b, "; "...)
-	b = append(b, addr...)
+	if utf8Type {
+		b = appendUTF8Addr(b, a.Addr, c.global)
+	} else {
+		b = append(b, a.Addr...)
+	}
 	c.end(b)
 }
 

@@ -15,6 +15,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error returns "dsn: Field: Reason".
 func (e *FieldError) Error() string { return "dsn: " + e.Field + ": " + e.Reason }
 
 // Unwrap makes errors.Is(err, ErrInvalidField) hold.

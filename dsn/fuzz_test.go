@@ -3,6 +3,8 @@ package dsn
 import (
 	"bytes"
 	"errors"
+	"io"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +73,14 @@ func FuzzStatusFromReply(f *testing.F) {
 		if indexControl(diag) >= 0 {
 			t.Fatalf("control character in %q", diag)
 		}
+		// RFC 3464 §2.3.6: the diagnostic is one Compose takes, in any
+		// report when ASCII, else in an SMTPUTF8 one.
+		r := failureReport()
+		r.SMTPUTF8 = !isASCIIText(diag)
+		r.Recipients[0].Status, r.Recipients[0].DiagnosticCode = statusForAction(st), diag
+		if _, err := Compose(io.Discard, r, nil, ComposeOptions{}); err != nil {
+			t.Fatalf("Compose refuses the diagnostic %q: %v", diag, err)
+		}
 		if c := strings.TrimSpace(reply); len(c) >= 3 && strings.ContainsRune("245", rune(c[0])) && isDigit(c[1]) && isDigit(c[2]) &&
 			(len(c) == 3 || c[3] == ' ' || c[3] == '-') && st.Class != int(c[0]-'0') {
 			t.Fatalf("class %d for reply code %q", st.Class, c[:3])
@@ -78,14 +88,27 @@ func FuzzStatusFromReply(f *testing.F) {
 	})
 }
 
+// statusForAction makes st fit a failed recipient (RFC 3464 §2.3.4).
+func statusForAction(st Status) Status {
+	if st.Class == 2 {
+		st.Class = 5
+	}
+	return st
+}
+
 // FuzzCompose composes a report from arbitrary field values: either
 // Compose refuses with ErrInvalidField, or the message reads back with
 // exactly the structure and values intended.
 func FuzzCompose(f *testing.F) {
-	f.Add("alice@example.org", "mx.example", "QQ1", "bob@example.org", "rfc822;bob@example.org", "550 5.1.1 no", "X-A", "v", "Subject", "text", testOriginal, true)
-	f.Add("<@a:b@c>", "mx", "", "用户@例子", "", strings.Repeat("word ", 50), "X-B", "é", "Sübject", "", "Subject: x\n\nbody", false)
-	f.Add("a\r\nb", "m x", "id\n", "b\x00", "x", "d\r", "Bad Name", "v\n", "s\r\n", "\x00", "", true)
-	f.Fuzz(func(t *testing.T, to, host, envid, rcpt, orcpt, diag, extName, extValue, subject, text, original string, full bool) {
+	f.Add("alice@example.org", "mx.example", "QQ1", "bob@example.org", "rfc822;bob@example.org", "550 5.1.1 no", "X-A", "v", "Subject", "text", testOriginal, true, "", false)
+	f.Add("<@a:b@c>", "mx", "", "用户@例子", "", strings.Repeat("word ", 50), "X-B", "é", "Sübject", "", "Subject: x\n\nbody", false, "", true)
+	f.Add("a\r\nb", "m x", "id\n", "b\x00", "x", "d\r", "Bad Name", "v\n", "s\r\n", "\x00", "", true, "a\r\n\r\nX: y", false)
+	f.Add("a@b, evil@x", "mx", "", `jörg\x{41}@x.de`, "utf-8;a\\x{41}", "550", "Final-Recipient", "rfc822; evil@x", "", "", "Subject: x\rFoo: y\r\rsecret\r", false, "eth0", true)
+	f.Fuzz(func(t *testing.T, to, host, envid, rcpt, orcpt, diag, extName, extValue, subject, text, original string, full bool, zone string, smtputf8 bool) {
+		remote := MTA{Name: host, IP: netip.MustParseAddr("2001:db8::1")}
+		if zone != "" {
+			remote.IP = remote.IP.WithZone(zone)
+		}
 		r := &Report{
 			To:                 to,
 			Subject:            subject,
@@ -96,9 +119,10 @@ func FuzzCompose(f *testing.F) {
 			Recipients: []Recipient{{
 				FinalRecipient: Address{Addr: rcpt},
 				Action:         ActionFailed,
-				RemoteMTA:      MTA{Name: host},
+				RemoteMTA:      remote,
 				DiagnosticCode: diag,
 			}},
+			SMTPUTF8: smtputf8,
 		}
 		if a, err := ParseORCPT(orcpt); err == nil {
 			r.Recipients[0].OriginalRecipient = a
@@ -119,6 +143,8 @@ func FuzzCompose(f *testing.F) {
 		rb := readBackDSN(t, buf.Bytes())
 		require.Equal(t, "<"+env.RcptTo+">", rb.header.Get("To"))
 		require.Len(t, rb.groups, 2)
+		// RFC 6533 §6: the global types exactly for SMTPUTF8.
+		require.Equal(t, smtputf8, rb.parts[1].contentType == "message/global-delivery-status")
 		fields := exactFields(rb.parts[1].body)
 		want := []string{}
 		if envid != "" {
@@ -128,7 +154,7 @@ func FuzzCompose(f *testing.F) {
 		if a := r.Recipients[0].OriginalRecipient; a.Addr != "" {
 			want = append(want, "Original-Recipient: "+addressValue(a, rb))
 		}
-		want = append(want, "Final-Recipient: "+addressValue(Address{Addr: rcpt}, rb), "Action: failed", "Status: 5.0.0", "Remote-MTA: dns; "+host)
+		want = append(want, "Final-Recipient: "+addressValue(Address{Addr: rcpt}, rb), "Action: failed", "Status: 5.0.0", "Remote-MTA: dns; "+host+" (2001:db8::1)")
 		if diag != "" {
 			want = append(want, "Diagnostic-Code: smtp; "+diag)
 		}
@@ -142,12 +168,9 @@ func addressValue(a Address, rb *readBack) string {
 	if typ == "" {
 		typ = "rfc822"
 	}
-	global := rb.parts[1].contentType == "message/global-delivery-status"
-	switch {
-	case global && typ == "rfc822" && !isASCIIText(a.Addr):
-		typ = "utf-8"
-	case !global && typ == "utf-8":
-		return typ + "; " + EncodeUTF8Addr(a.Addr)
+	if isUTF8Type(a) {
+		global := rb.parts[1].contentType == "message/global-delivery-status"
+		return "utf-8; " + string(appendUTF8Addr(nil, a.Addr, global))
 	}
 	return typ + "; " + a.Addr
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"mime/quotedprintable"
-	"slices"
 	"unicode/utf8"
 )
 
@@ -23,42 +22,47 @@ const (
 // original is what Compose knows of the original message: its header
 // block, read in full, and as much of its body as it had to read.
 type original struct {
-	src        io.Reader
-	buf        []byte // header block, its blank line, then body read so far
-	headerLen  int    // the header lines, each with its line ending
-	bodyStart  int    // after the blank line
-	eof        bool   // src is exhausted: buf holds the whole message
-	eightBit   bool   // the header has bytes over 0x7f
-	utf8Header bool   // ... and they are UTF-8 (RFC 6532)
-	msgID      []byte // the Message-ID, without brackets, when usable
+	src       io.Reader
+	buf       []byte // header block, its blank line, then body read so far
+	headerLen int    // the header lines, each with its line ending
+	bodyStart int    // after the blank line
+	eof       bool   // src is exhausted: buf holds the whole message
+	tooLong   bool   // the header is over maxHeaderBlock: none of it is returned
+	eightBit  bool   // the header has bytes over 0x7f
+	nul       bool   // the header has NUL bytes
+	bodyEnc   string // the Content-Transfer-Encoding a full return needs
+	msgID     []byte // the Message-ID, without brackets, when usable
 }
 
 // readHeader reads the original's header block (RFC 5322 §2.1): up to the
-// first empty line, or all of the message when there is none.
-func (o *original) readHeader(src io.Reader) error {
+// first empty line, or all of the message when there is none. A header
+// over maxHeaderBlock sets tooLong: an odd original is no reason for no
+// report. utf8OK takes a UTF-8 Message-ID (RFC 6532 §3.2).
+func (o *original) readHeader(src io.Reader, utf8OK bool) error {
 	o.src = src // o.buf comes empty, with room for a first chunk
 	scanned := 0
 	for {
-		if end, body := headerEnd(o.buf, scanned); end >= 0 {
+		if end, body := headerEnd(o.buf, scanned, o.eof); end >= 0 {
 			o.headerLen, o.bodyStart = end, body
 			break
 		}
-		scanned = max(0, len(o.buf)-2) // an end split across reads starts at most 2 bytes back
 		if o.eof {
 			o.headerLen, o.bodyStart = len(o.buf), len(o.buf)
 			break
 		}
 		if len(o.buf) > maxHeaderBlock {
-			return fieldError("original", "header longer than 1 MB")
+			o.tooLong = true
+			return nil
 		}
+		scanned = max(0, len(o.buf)-3) // an end split across reads starts at most 3 bytes back
 		if err := o.fill(maxHeaderBlock + readChunk); err != nil {
 			return err
 		}
 	}
 	header := o.buf[:o.headerLen]
 	o.eightBit = !isASCIIText(header)
-	o.utf8Header = o.eightBit && utf8.Valid(header)
-	o.msgID = headerMessageID(header, o.utf8Header)
+	o.nul = bytes.IndexByte(header, 0) >= 0
+	o.msgID = headerMessageID(header, utf8OK && o.eightBit && utf8.Valid(header))
 	return nil
 }
 
@@ -67,7 +71,7 @@ func (o *original) readHeader(src io.Reader) error {
 func (o *original) fill(want int64) error {
 	if len(o.buf) == cap(o.buf) {
 		grow := min(max(readChunk, int64(cap(o.buf))), max(readChunk, want-int64(len(o.buf))))
-		o.buf = slices.Grow(o.buf, int(grow))
+		o.buf = growBuf(o.buf, int(grow))
 	}
 	// A reader that keeps returning nothing must not hang Compose; bufio
 	// gives up the same way.
@@ -87,73 +91,138 @@ func (o *original) fill(want int64) error {
 	return io.ErrNoProgress
 }
 
+// growBuf returns b with room for n more bytes. Unlike slices.Grow it
+// allocates exactly that, also under the race detector.
+func growBuf(b []byte, n int) []byte {
+	nb := make([]byte, len(b), len(b)+n)
+	copy(nb, b)
+	return nb
+}
+
 // headerEnd finds the empty line that ends the header in b, looking from
-// index from: it returns the length of the header lines and where the body
-// starts, or -1.
-func headerEnd(b []byte, from int) (end, body int) {
-	if len(b) > 0 && from == 0 {
+// index from, with CRLF, LF and a lone CR each a line break, as crlfWriter
+// writes them. It returns the length of the header lines and where the
+// body starts, or -1 when b does not hold the end, or not enough of it to
+// tell (unless eof: then nothing more comes).
+func headerEnd(b []byte, from int, eof bool) (end, body int) {
+	if from == 0 && len(b) > 0 && (b[0] == '\n' || b[0] == '\r') {
 		// A message that starts with an empty line has no header.
-		if b[0] == '\n' {
-			return 0, 1
-		}
-		if len(b) > 1 && b[0] == '\r' && b[1] == '\n' {
-			return 0, 2
-		}
+		return endAt(0, afterBreak(b, 0, eof))
 	}
+	// An LF before another line break ends the header; so does a lone CR
+	// before one, which is rare. The first of either wins.
+	lfEnd, crlfs := len(b), 0
 	for i := from; i < len(b); {
 		j := bytes.IndexByte(b[i:], '\n')
 		if j < 0 {
 			break
 		}
 		lf := i + j
-		switch {
-		case lf+1 < len(b) && b[lf+1] == '\n':
-			return lf + 1, lf + 2
-		case lf+2 < len(b) && b[lf+1] == '\r' && b[lf+2] == '\n':
-			return lf + 1, lf + 3
+		if lf > from && b[lf-1] == '\r' {
+			crlfs++
+		}
+		if lf+1 == len(b) || b[lf+1] == '\n' || b[lf+1] == '\r' {
+			lfEnd = lf + 1
+			break
 		}
 		i = lf + 1
+	}
+	if bytes.Count(b[from:lfEnd], []byte{'\r'}) == crlfs {
+		// Every CR so far is a CRLF's: no lone CR comes first.
+		if lfEnd == len(b) {
+			return -1, -1 // not there yet, or the next byte decides
+		}
+		return endAt(lfEnd, afterBreak(b, lfEnd, eof))
+	}
+	limit := len(b)
+	cr := bytes.Index(b[from:], []byte("\r\r"))
+	if cr >= 0 {
+		limit = from + cr
+	}
+	for i := from; i < limit; {
+		j := bytes.IndexByte(b[i:limit], '\n')
+		if j < 0 {
+			break
+		}
+		lf := i + j
+		if lf+1 == len(b) {
+			return -1, -1 // the next byte decides
+		}
+		if c := b[lf+1]; c == '\n' || c == '\r' {
+			return endAt(lf+1, afterBreak(b, lf+1, eof))
+		}
+		i = lf + 1
+	}
+	if cr >= 0 {
+		return endAt(limit+1, afterBreak(b, limit+1, eof))
 	}
 	return -1, -1
 }
 
+// endAt is headerEnd's result for an end whose body start may be unknown.
+func endAt(end, body int) (int, int) {
+	if body < 0 {
+		return -1, -1
+	}
+	return end, body
+}
+
+// afterBreak returns the index after the line break at b[i], CRLF, LF or
+// a lone CR, or -1 when b ends before it can tell a CR from a CRLF.
+func afterBreak(b []byte, i int, eof bool) int {
+	switch {
+	case b[i] == '\n':
+		return i + 1
+	case i+1 < len(b) && b[i+1] == '\n':
+		return i + 2
+	case i+1 < len(b) || eof:
+		return i + 1
+	}
+	return -1
+}
+
 // headerMessageID returns the Message-ID of a header block, without its
-// angle brackets, when it is a plain id-left "@" id-right (RFC 5322
-// §3.6.4), in UTF-8 for a UTF-8 header (RFC 6532 §3.2); else "".
+// angle brackets and comments, when it is a plain id-left "@" id-right
+// (RFC 5322 §3.6.4), in UTF-8 when utf8OK (RFC 6532 §3.2); else nil.
 func headerMessageID(header []byte, utf8OK bool) []byte {
-	for len(header) > 0 {
-		line := header
-		if i := bytes.IndexByte(header, '\n'); i >= 0 {
-			line, header = header[:i+1], header[i+1:]
-		} else {
-			header = nil
-		}
-		const name = "message-id:"
-		if len(line) < len(name) || !bytes.EqualFold(line[:len(name)], []byte(name)) {
+	const name = "message-id:"
+	for start := 0; start < len(header); {
+		end := lineEnd(header, start)
+		if end-start < len(name) || !bytes.EqualFold(header[start:start+len(name)], []byte(name)) {
+			start = end
 			continue
 		}
-		value := line[len(name):]
-		// Unfold the continuation lines (RFC 5322 §2.2.3).
-		for len(header) > 0 && (header[0] == ' ' || header[0] == '\t') {
-			i := bytes.IndexByte(header, '\n')
-			if i < 0 {
-				i = len(header) - 1
-			}
-			v := bytes.TrimRight(value, "\r\n")
-			value = append(v[:len(v):len(v)], header[:i+1]...) // a copy: buf stays intact
-			header = header[i+1:]
+		// The value goes on in the continuation lines (RFC 5322 §2.2.3).
+		vstart := start + len(name)
+		for end < len(header) && isWSP(header[end]) {
+			end = lineEnd(header, end)
 		}
-		value = bytes.TrimSpace(value)
-		if len(value) < 3 || value[0] != '<' || value[len(value)-1] != '>' {
+		value := bytes.TrimSpace(header[vstart:end])
+		if bytes.ContainsAny(value, "(\n") {
+			// Rare: unfolded, without comments, in a copy.
+			v, _ := joinFolded(value, nil)
+			v, _ = stripComments(v)
+			value = []byte(v)
+		}
+		n := len(value)
+		if n < 2 || value[0] != '<' || value[n-1] != '>' {
 			return nil
 		}
-		id := value[1 : len(value)-1]
-		if checkMessageID("", string(id), utf8OK) != nil || bytes.IndexByte(id, '@') < 0 {
-			return nil
+		if id := value[1 : n-1]; checkMessageID("", string(id), utf8OK) == nil {
+			return id
 		}
-		return id
+		return nil
 	}
 	return nil
+}
+
+// lineEnd returns the index after the LF that ends the line at b[i], or
+// len(b).
+func lineEnd(b []byte, i int) int {
+	if j := bytes.IndexByte(b[i:], '\n'); j >= 0 {
+		return i + j + 1
+	}
+	return len(b)
 }
 
 // decideReturn settles how much of the original to return (RFC 3461 §4.3,
@@ -168,7 +237,7 @@ func (c *composer) decideReturn() error {
 	case o.Ret == "" && o.DefaultReturn != "":
 		c.returned = o.DefaultReturn
 	}
-	if c.orig.src == nil || len(c.orig.buf) == 0 {
+	if c.orig.src == nil || len(c.orig.buf) == 0 || c.orig.tooLong {
 		c.returned = ReturnNone
 	}
 	// RFC 3461 §4.3: RET=FULL asks for the full message on failure only.
@@ -182,20 +251,32 @@ func (c *composer) decideReturn() error {
 	if o.SevenBit && limit == 0 {
 		limit = sevenBitScanLimit
 	}
-	if limit == 0 {
-		// Streamed later. Filling what is left of the buffer reads a small
-		// original to its end, so it gets an exact Content-Transfer-Encoding.
-		return c.orig.readUpTo(int64(cap(c.orig.buf)))
-	}
 	// Read up to one byte past the limit: enough to know it is exceeded.
-	if err := c.orig.readUpTo(limit + 1); err != nil {
+	// Without a limit, what is left of the buffer: a small original is
+	// read to its end, so it gets an exact Content-Transfer-Encoding.
+	held := limit + 1
+	if limit == 0 {
+		held = int64(cap(c.orig.buf))
+	}
+	if err := c.orig.readUpTo(held); err != nil {
 		return err
 	}
+	c.orig.bodyEnc = enc8bit // streamed on unseen, and labelled for the worst
 	switch {
-	case int64(len(c.orig.buf)) > limit:
+	case limit > 0 && int64(len(c.orig.buf)) > limit:
 		// RFC 3461 §6.2: headers only, never a cut body.
 		c.returned = ReturnHeaders
-	case o.SevenBit && !isASCIIText(c.orig.buf):
+		return nil
+	case !c.orig.eof:
+		return nil
+	}
+	switch c.orig.bodyEnc = contentEncoding(c.orig.buf); {
+	case c.orig.bodyEnc == encBinary:
+		// RFC 2045 §2.8: NUL or a line over 998 bytes is binary, which
+		// SMTP carries only with BINARYMIME (RFC 3030): headers only,
+		// never a changed body.
+		c.returned = ReturnHeaders
+	case c.orig.bodyEnc == enc8bit && o.SevenBit:
 		// An 8-bit original cannot travel a 7-bit path as message/rfc822
 		// (RFC 2046 §5.2.1 allows no encoding of it): headers only.
 		c.returned = ReturnHeaders
@@ -203,14 +284,72 @@ func (c *composer) decideReturn() error {
 	return nil
 }
 
-// readUpTo reads the original until it holds n bytes or its end.
+// contentEncoding classifies b (RFC 2045 §2.7 to §2.9): 7bit, 8bit, or
+// binary when it holds NUL or a line over 998 bytes, with CRLF, LF and a
+// lone CR as line breaks.
+func contentEncoding(b []byte) string {
+	switch {
+	case bytes.IndexByte(b, 0) >= 0 || hasLongLine(b):
+		return encBinary
+	case !isASCIIText(b):
+		return enc8bit
+	}
+	return enc7bit
+}
+
+func hasLongLine(b []byte) bool {
+	for start := 0; start < len(b); {
+		end := lineEnd(b, start)
+		// A lone CR ends a line too, and a CRLF's CR an empty piece.
+		for line := bytes.TrimSuffix(b[start:end], []byte("\n")); len(line) > maxLineLen; {
+			cr := bytes.IndexByte(line, '\r')
+			if cr < 0 || cr > maxLineLen {
+				return true
+			}
+			line = line[cr+1:]
+		}
+		start = end
+	}
+	return false
+}
+
+// readUpTo reads the original until it holds n bytes or its end. A source
+// that knows how much it holds, such as a bytes.Reader, gets one buffer
+// of that size, and a byte to see its end, rather than a doubling series.
 func (o *original) readUpTo(n int64) error {
+	if l, ok := o.src.(interface{ Len() int }); ok && !o.eof {
+		if grow := min(n, int64(len(o.buf)+l.Len()+1)) - int64(len(o.buf)); grow > 0 {
+			o.buf = growBuf(o.buf, int(grow))
+		}
+	}
 	for !o.eof && int64(len(o.buf)) < n {
 		if err := o.fill(n); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// returnedEncoding is the Content-Transfer-Encoding of the returned part,
+// "" for 7bit (RFC 2045 §6.1). A header goes quoted-printable toward a
+// 7-bit path, or with NUL bytes (RFC 2045 §6.7: text/rfc822-headers may
+// be encoded); a full return as decideReturn found it.
+func (c *composer) returnedEncoding() string {
+	o := &c.orig
+	switch {
+	case c.returned == ReturnNone:
+		return ""
+	case c.returned == ReturnFull:
+		if o.bodyEnc == enc7bit {
+			return ""
+		}
+		return o.bodyEnc
+	case o.nul || o.eightBit && c.opts.SevenBit:
+		return encQuotedPrintable
+	case o.eightBit:
+		return enc8bit
+	}
+	return ""
 }
 
 // writeReturned writes the third part: the original's header or all of
@@ -232,23 +371,13 @@ func (c *composer) writeReturned() error {
 	default:
 		c.field("Content-Type", "text/rfc822-headers")
 	}
-	var qp bool
-	switch {
-	case full && (!o.eof || o.eightBit || !isASCIIText(o.buf)):
-		// Not known to be 7-bit; SevenBit paths never get here.
-		c.field("Content-Transfer-Encoding", "8bit")
-	case !full && o.eightBit && c.opts.SevenBit:
-		// RFC 2045 §6.7: text/rfc822-headers and message/global-headers
-		// may be encoded for a 7-bit path.
-		c.field("Content-Transfer-Encoding", "quoted-printable")
-		qp = true
-	case !full && o.eightBit:
-		c.field("Content-Transfer-Encoding", "8bit")
+	if c.returnedEnc != "" {
+		c.field("Content-Transfer-Encoding", c.returnedEnc)
 	}
 	c.out.WriteString("\r\n")
 
 	header := o.buf[:o.headerLen]
-	if qp {
+	if c.returnedEnc == encQuotedPrintable {
 		q := quotedprintable.NewWriter(&c.out)
 		q.Write(header)
 		return q.Close()
@@ -256,7 +385,7 @@ func (c *composer) writeReturned() error {
 	c.lines = crlfWriter{w: &c.out}
 	lines := &c.lines
 	lines.Write(header)
-	if len(header) > 0 && header[len(header)-1] != '\n' {
+	if n := len(header); n > 0 && header[n-1] != '\n' && header[n-1] != '\r' {
 		lines.Write([]byte("\n")) // a header cut by the end of the message
 	}
 	lines.close()

@@ -153,8 +153,8 @@ func ParseORCPT(s string) (Address, error) {
 
 // ParseEnvID parses an ENVID parameter value (RFC 3461 §4.4): xtext of at
 // most 100 characters, decoded. The decoded value is written as is in
-// Original-Envelope-Id, so it must be printable ASCII. The empty string
-// gives "" (the parameter was not given).
+// Original-Envelope-Id, so it must be printable ASCII without white space
+// at its ends. The empty string gives "" (the parameter was not given).
 func ParseEnvID(s string) (string, error) {
 	if len(s) > maxEnvID {
 		return "", fieldError("ENVID", "longer than 100 characters (RFC 3461 §4.4)")
@@ -163,10 +163,23 @@ func ParseEnvID(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if i := indexNotPrintable(id); i >= 0 {
-		return "", fieldError("ENVID", "character "+byteHex(id[i])+" not printable ASCII (RFC 3464 §2.2.1)")
+	if err := checkEnvID("ENVID", id); err != nil {
+		return "", err
 	}
 	return id, nil
+}
+
+// checkEnvID checks a decoded ENVID as Original-Envelope-Id carries it:
+// printable ASCII (RFC 3464 §2.2.1), at most 100 characters (RFC 3461
+// §4.4), and no white space at its ends, which unfolding drops.
+func checkEnvID(field, id string) error {
+	if i := indexNotPrintable(id); i >= 0 {
+		return fieldError(field, "character "+byteHex(id[i])+" not printable ASCII (RFC 3464 §2.2.1)")
+	}
+	if len(id) > maxEnvID {
+		return fieldError(field, "longer than 100 characters (RFC 3461 §4.4)")
+	}
+	return checkTrimmed(field, id)
 }
 
 // isAtom reports whether s is a non-empty atom (RFC 5322 §3.2.3), the
@@ -182,28 +195,6 @@ func isAtom(s string) bool {
 		}
 	}
 	return true
-}
-
-// indexControl returns the index of the first ASCII control (C0 or DEL)
-// in s, or -1.
-func indexControl(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			return i
-		}
-	}
-	return -1
-}
-
-// indexNotPrintable returns the index of the first byte of s that is not
-// printable ASCII (space to "~"), or -1.
-func indexNotPrintable(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] > '~' {
-			return i
-		}
-	}
-	return -1
 }
 
 // quoteASCII quotes s for an error message with every non-ASCII or

@@ -98,7 +98,7 @@ func (p *parser) ownField(name, value []byte) bool {
 	case is("Date") && r.Date.IsZero():
 		r.Date = parseDate(string(unfold(value)))
 	case is("Message-ID") && r.MessageID == "":
-		r.MessageID = strings.TrimSuffix(strings.TrimPrefix(string(unfold(value)), "<"), ">")
+		r.MessageID = unbracket(string(unfold(value)))
 	default:
 		return false
 	}
@@ -211,7 +211,7 @@ func (p *parser) text(h partHeader) delim {
 		// as sent.
 		body = latin1ToUTF8(body)
 	}
-	p.r.Text = lfText(body)
+	p.r.Text = string(lfText(body))
 	return d
 }
 
@@ -229,9 +229,9 @@ func latin1ToUTF8(b []byte) []byte {
 
 // lfText returns text with its line breaks as LF: CRLF and a bare CR each
 // become one LF, as Go strings usually have them. It rewrites b in place.
-func lfText(b []byte) string {
+func lfText(b []byte) []byte {
 	if bytes.IndexByte(b, '\r') < 0 {
-		return string(b)
+		return b
 	}
 	w := 0
 	for i := 0; i < len(b); i++ {
@@ -245,7 +245,7 @@ func lfText(b []byte) string {
 		b[w] = c
 		w++
 	}
-	return string(b[:w])
+	return b[:w]
 }
 
 // returnedKind tells the kind of returned content a media type carries
@@ -298,7 +298,9 @@ func (p *parser) returned(h partHeader) delim {
 
 // joinFolded unfolds a header value as net/mail does: each line trimmed and
 // the lines joined by one space, so ReturnedHeader equals what
-// mail.ReadMessage gives for the same header. scratch is reused.
+// mail.ReadMessage gives for the same header; unfold, by contrast, keeps
+// the white space exactly, as delivery-status values must read back as
+// written. scratch is reused.
 func joinFolded(v, scratch []byte) (string, []byte) {
 	if bytes.IndexByte(v, '\n') < 0 {
 		return string(bytes.TrimSpace(v)), scratch

@@ -97,26 +97,43 @@ const (
 const (
 	fOriginalEnvelopeID = "original-envelope-id"
 	fReportingMTA       = "reporting-mta"
+	fDSNGateway         = "dsn-gateway"
 	fReceivedFromMTA    = "received-from-mta"
 	fArrivalDate        = "arrival-date"
 )
 
-// knownFields are the names fieldKey recognises.
+// knownFields are the names fieldKey recognises: Parse reads them into
+// Report fields, and Compose refuses them as extension names.
 var knownFields = [...]string{
-	fOriginalEnvelopeID, fReportingMTA, fReceivedFromMTA, fArrivalDate,
+	fOriginalEnvelopeID, fReportingMTA, fDSNGateway, fReceivedFromMTA, fArrivalDate,
 	fOriginalRecipient, fFinalRecipient, fAction, fStatus, fRemoteMTA,
 	fDiagnosticCode, fLastAttemptDate, fFinalLogID, fWillRetryUntil,
 }
 
 // fieldKey returns the lowercase name of a field this package knows, or ""
 // for an extension field. Field names are case-insensitive (RFC 5322 §1.2.2).
-func fieldKey(name []byte) string {
+func fieldKey[T string | []byte](name T) string {
 	for _, k := range knownFields {
-		if len(k) == len(name) && bytes.EqualFold([]byte(k), name) {
+		if len(k) == len(name) && equalFoldASCII(k, name) {
 			return k
 		}
 	}
 	return ""
+}
+
+// equalFoldASCII reports whether lower, in lowercase, equals s in any
+// case; s has the same length.
+func equalFoldASCII[T string | []byte](lower string, s T) bool {
+	for i := 0; i < len(lower); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func isRecipientField(key string) bool {
@@ -199,8 +216,11 @@ func (s *statusReader) messageField(lower, v string) bool {
 	case fReportingMTA:
 		// RFC 3464 §2.2.2: "dns; host"; some MTAs leave out the type.
 		if r.ReportingMTA == "" {
-			plain, _ := stripComments(v)
-			_, r.ReportingMTA, _ = splitTyped(plain)
+			r.ReportingMTA = mtaName(v)
+		}
+	case fDSNGateway:
+		if r.DSNGateway == "" {
+			r.DSNGateway = mtaName(v) // §2.2.3
 		}
 	case fReceivedFromMTA:
 		if r.ReceivedFromMTA == (MTA{}) {
@@ -214,6 +234,13 @@ func (s *statusReader) messageField(lower, v string) bool {
 		return false
 	}
 	return true
+}
+
+// mtaName reads "dns; host" without comments; the type may be missing.
+func mtaName(v string) string {
+	plain, _ := stripComments(v)
+	_, name, _ := splitTyped(plain)
+	return name
 }
 
 func (s *statusReader) startRecipient() {

@@ -94,7 +94,8 @@ func TestParseFields(t *testing.T) {
 			assert.Equal(t, "QQ314159", r.OriginalEnvelopeID)
 			assert.Equal(t, MTA{Name: "mail.example.org", IP: netip.MustParseAddr("192.0.2.10")}, r.ReceivedFromMTA)
 			assert.True(t, r.ArrivalDate.Equal(t0))
-			assert.Equal(t, []Field{{"DSN-Gateway", "dns; gw.example.net"}, {"X-Postfix-Queue-ID", "4ABC"}}, r.Extensions)
+			assert.Equal(t, "gw.example.net", r.DSNGateway, "RFC 3464 §2.2.3")
+			assert.Equal(t, []Field{{"X-Postfix-Queue-ID", "4ABC"}}, r.Extensions)
 		},
 	}, {
 		name: "RFC 3464 §2.3 per-recipient fields",

@@ -1,6 +1,10 @@
 package dsn
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+)
 
 // StatusFromReply maps an SMTP reply, single or multi-line ("550-...\r\n550
 // ..."), to a Status and the text for Diagnostic-Code.
@@ -11,8 +15,11 @@ import "strings"
 // gives 5.0.0 when permanent, else 4.0.0.
 //
 // The diagnostic is the reply with its lines joined by a single space
-// (RFC 3464 §2.3.6 wants one field); other control characters become
-// spaces, so the text is always safe for Compose.
+// (RFC 3464 §2.3.6 wants one field), each line trimmed; other control
+// characters become spaces, invalid UTF-8 U+FFFD, and a word over 900
+// bytes is broken by a space, so Compose always takes the text as
+// DiagnosticCode: in any report when the reply is ASCII, else in an
+// SMTPUTF8 one (a plain report is 7-bit: RFC 3464 §2.1).
 func StatusFromReply(reply string, permanent bool) (Status, string) {
 	diag := joinReplyLines(reply)
 	return replyStatus(diag, permanent), diag
@@ -48,30 +55,35 @@ func defaultStatus(permanent bool) Status {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// joinReplyLines joins the lines of a reply with single spaces and turns
-// any other control character into a space.
+// joinReplyLines joins the lines of a reply, each trimmed, with single
+// spaces, and makes the text one Compose takes as DiagnosticCode: controls
+// become spaces before the trimming, invalid UTF-8 becomes U+FFFD, and a
+// word too long to fold is broken by a space (RFC 5322 §2.1.1).
 func joinReplyLines(reply string) string {
-	reply = strings.TrimSpace(reply)
-	if indexControl(reply) < 0 {
-		return reply
-	}
-	var b strings.Builder
-	b.Grow(len(reply))
-	for line := range strings.Lines(reply) {
-		line = strings.TrimSpace(line)
-		if line == "" {
+	var out, line []byte
+	for l := range strings.Lines(reply) {
+		line = line[:0]
+		word := 0
+		for _, r := range l {
+			if isControl(r) {
+				r = ' '
+			}
+			if word += utf8.RuneLen(r); r == ' ' {
+				word = 0
+			} else if word > maxWordLen {
+				line = append(line, ' ')
+				word = utf8.RuneLen(r)
+			}
+			line = utf8.AppendRune(line, r)
+		}
+		text := bytes.TrimSpace(line)
+		if len(text) == 0 {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
+		if len(out) > 0 {
+			out = append(out, ' ')
 		}
-		for i := 0; i < len(line); i++ {
-			c := line[i]
-			if c < ' ' || c == 0x7f {
-				c = ' '
-			}
-			b.WriteByte(c)
-		}
+		out = append(out, text...)
 	}
-	return b.String()
+	return string(out)
 }

@@ -6,9 +6,13 @@
 //
 // A Report is one plain value: Compose writes it as a message, Parse reads a
 // message back into it, and Parse(Compose(r)) gives r again, with the
-// defaults Compose fills in and the normalisations documented on the
-// fields (type atoms lowercased, Text with LF line breaks, dates to the
-// second). Compose refuses what could not read back as written.
+// defaults Compose fills in and these normalisations: From comes back as
+// its address alone, the MessageID without angle brackets, To without a
+// source route; type atoms come back lowercased, and an rfc822 address
+// holding UTF-8 as type utf-8 (RFC 6533 §3); Text with LF line breaks,
+// ending in one; the Subject trimmed; dates to the second, in their zone
+// or, for a zone offset of odd seconds, in UTC; DiagnosticType "smtp" when
+// empty. Compose refuses what could not read back as written.
 package dsn
 
 import (
@@ -51,7 +55,9 @@ type Address struct {
 // (RFC 3464 §2.2.4, §2.3.5), as a host name with, where known, its IP
 // address, written "dns; name (ip)". Name is a host name as for
 // Report.ReportingMTA, never an address literal or an IP address: those
-// go in IP, and an MTA with an IP alone is written "dns; [ip]".
+// go in IP, without a zone, and an MTA with an IP alone is written as an
+// address literal, "dns; [192.0.2.1]" or "dns; [IPv6:2001:db8::1]"
+// (RFC 5321 §4.1.3).
 type MTA struct {
 	Name string
 	IP   netip.Addr
@@ -79,9 +85,12 @@ type Report struct {
 	// the composing clock's now, MessageID to a generated one, Subject to a
 	// summary of the recipients' actions. To is the return path of the
 	// original message: the only recipient of the DSN; Compose strips angle
-	// brackets and a source route from it and refuses the null path.
-	// Compose trims white space at the Subject's ends and writes it as
-	// RFC 2047 encoded words when it is not ASCII or holds "=?".
+	// brackets and a source route from it, refuses the null path and wants
+	// a Mailbox of RFC 5321 §4.1.2 (UTF-8 only with SMTPUTF8). From must be
+	// one address (RFC 5322 §3.6.2), MessageID id-left@id-right with or
+	// without angle brackets (RFC 5322 §3.6.4). Compose trims white space
+	// at the Subject's ends and writes it as RFC 2047 encoded words when it
+	// is not ASCII or holds "=?".
 	From      string
 	To        string
 	Subject   string
@@ -101,33 +110,39 @@ type Report struct {
 	// Per-message fields, RFC 3464 §2.2.
 	OriginalEnvelopeID string    // ENVID, decoded from xtext (§2.2.1)
 	ReportingMTA       string    // host name (RFC 1035 §2.3.1) or address literal, type dns (§2.2.2)
+	DSNGateway         string    // host name or address literal of a gateway from another report format, type dns (§2.2.3)
 	ReceivedFromMTA    MTA       // the client the message came from (§2.2.4)
 	ArrivalDate        time.Time // §2.2.5
-	Extensions         []Field   // other per-message fields, in order
+	Extensions         []Field   // other per-message fields, in order; no RFC 3464 names (§2.4)
 
 	Recipients []Recipient
 
-	// SMTPUTF8 selects the RFC 6533 types: message/global-delivery-status
-	// and message/global or message/global-headers for the returned content.
-	// Compose selects them also when any field or the original's header
-	// holds non-ASCII text.
+	// SMTPUTF8 says the original was sent with SMTPUTF8 (RFC 6531), and
+	// selects the RFC 6533 types: message/global-delivery-status and
+	// message/global or message/global-headers for the returned content.
+	// Compose uses them exactly when it is set, and Parse sets it exactly
+	// when it reads them. Without it, non-ASCII text is refused in every
+	// field but the Subject, the Text and the rfc822 and utf-8 addresses
+	// of recipients, which go in the 7-bit form of RFC 6533 §3.
 	SMTPUTF8 bool
 
 	// Returned is how much of the original the report carries. Parse fills
-	// it; Compose decides it from its options and reports it in Envelope.
+	// it; Compose ignores it, decides from its options and the original,
+	// and reports its decision in Envelope.Returned.
 	Returned Returned
 
 	// ReturnedHeader is the header of the returned original, when any: enough
 	// to match a report to the message it reports on (Message-ID, Subject,
-	// From). Parse fills it; Compose reads it from the original itself.
+	// From). Parse fills it; Compose ignores it and returns the original's
+	// own header.
 	ReturnedHeader mail.Header
 }
 
 // Recipient holds the per-recipient fields of RFC 3464 §2.3.
 //
-// Compose writes a Diagnostic-Code of type smtp only with a RemoteMTA, the
-// MTA whose reply it is (§2.3.6), and one of another type always; the
-// human-readable part shows the diagnostic in any case.
+// Compose writes Diagnostic-Code whenever DiagnosticCode is set. RFC 3464
+// §2.3.6 wants an smtp one only when a remote MTA answered: setting it
+// only then, with RemoteMTA, is the caller's part.
 type Recipient struct {
 	OriginalRecipient Address   // ORCPT, only when given (§2.3.1)
 	FinalRecipient    Address   // the envelope recipient, case kept (§2.3.2)
@@ -139,5 +154,5 @@ type Recipient struct {
 	LastAttemptDate   time.Time // §2.3.7
 	FinalLogID        string    // §2.3.8
 	WillRetryUntil    time.Time // only for delayed (§2.3.9)
-	Extensions        []Field   // other per-recipient fields, in order
+	Extensions        []Field   // other per-recipient fields, in order; no RFC 3464 names (§2.4)
 }

@@ -80,7 +80,7 @@ func composedReport(r *Report, env Envelope, original []byte, opts ComposeOption
 	if w.Text != "" && !strings.HasSuffix(w.Text, "\n") {
 		w.Text += "\n" // Compose ends the text with a line break
 	}
-	w.SMTPUTF8 = r.SMTPUTF8 || needsUTF8(r) || !isASCIIText(originalHeader(original))
+	// RFC 6533 §6: the global types exactly for SMTPUTF8, read back as it.
 	w.Returned = env.Returned
 	w.ReturnedHeader = nil
 	if env.Returned != ReturnNone {
@@ -91,8 +91,8 @@ func composedReport(r *Report, env Envelope, original []byte, opts ComposeOption
 	}
 	w.Recipients = make([]Recipient, len(r.Recipients))
 	for i, rc := range r.Recipients {
-		rc.OriginalRecipient = composedAddress(rc.OriginalRecipient, w.SMTPUTF8)
-		rc.FinalRecipient = composedAddress(rc.FinalRecipient, w.SMTPUTF8)
+		rc.OriginalRecipient = composedAddress(rc.OriginalRecipient)
+		rc.FinalRecipient = composedAddress(rc.FinalRecipient)
 		if rc.Status.IsZero() {
 			rc.Status = Status{Class: map[Action]int{ActionFailed: 5, ActionDelayed: 4}[rc.Action]}
 			if rc.Status.Class == 0 {
@@ -103,9 +103,8 @@ func composedReport(r *Report, env Envelope, original []byte, opts ComposeOption
 			rc.DiagnosticType = "smtp"
 		}
 		rc.DiagnosticType = strings.ToLower(rc.DiagnosticType)
-		// RFC 3464 §2.3.6: an SMTP diagnostic only when a remote MTA answered.
-		if rc.DiagnosticCode == "" || rc.DiagnosticType == "smtp" && rc.RemoteMTA == (MTA{}) {
-			rc.DiagnosticType, rc.DiagnosticCode = "", ""
+		if rc.DiagnosticCode == "" {
+			rc.DiagnosticType = ""
 		}
 		w.Recipients[i] = rc
 	}
@@ -113,7 +112,7 @@ func composedReport(r *Report, env Envelope, original []byte, opts ComposeOption
 	return &w
 }
 
-func composedAddress(a Address, global bool) Address {
+func composedAddress(a Address) Address {
 	if a == (Address{}) {
 		return a
 	}
@@ -121,38 +120,10 @@ func composedAddress(a Address, global bool) Address {
 	if a.Type == "" {
 		a.Type = "rfc822"
 	}
-	if global && a.Type == "rfc822" && !isASCIIText(a.Addr) {
+	if a.Type == "rfc822" && !isASCIIText(a.Addr) {
 		a.Type = "utf-8" // RFC 6533 §3
 	}
 	return a
-}
-
-// needsUTF8 reports whether r holds non-ASCII text that makes Compose use
-// the RFC 6533 types.
-func needsUTF8(r *Report) bool {
-	s := []string{r.To, r.From, r.OriginalEnvelopeID}
-	for _, f := range r.Extensions {
-		s = append(s, f.Value)
-	}
-	for _, rc := range r.Recipients {
-		s = append(s, rc.OriginalRecipient.Addr, rc.FinalRecipient.Addr, rc.DiagnosticCode, rc.FinalLogID)
-		for _, f := range rc.Extensions {
-			s = append(s, f.Value)
-		}
-	}
-	for _, v := range s {
-		if !isASCIIText(v) {
-			return true
-		}
-	}
-	return false
-}
-
-func originalHeader(msg []byte) string {
-	if i := bytes.Index(msg, []byte("\r\n\r\n")); i >= 0 {
-		return string(msg[:i])
-	}
-	return string(msg)
 }
 
 // normaliseTimes puts every date in UTC at second precision: the wire form
@@ -172,8 +143,19 @@ func normaliseTimes(r *Report) {
 }
 
 // reportGen draws reports of every shape Compose accepts, and some it
-// rejects.
-type reportGen struct{ rng *rand.Rand }
+// rejects. utf8 lets words be non-ASCII: in an SMTPUTF8 report, and in the
+// fields that take UTF-8 in any report (Subject, Text, recipient
+// addresses, the original).
+type reportGen struct {
+	rng  *rand.Rand
+	utf8 bool
+}
+
+// anyText is g for the fields that take UTF-8 in any report.
+func (g reportGen) anyText() reportGen {
+	g.utf8 = true
+	return g
+}
 
 func (g reportGen) pick(s ...string) string { return s[g.rng.IntN(len(s))] }
 
@@ -182,7 +164,7 @@ func (g reportGen) word(n int) string {
 	const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+=/!#$%&'*?^`{|}~()<>[]:;,\"\\@"
 	var b strings.Builder
 	for range 1 + g.rng.IntN(n) {
-		if g.rng.IntN(40) == 0 {
+		if g.utf8 && g.rng.IntN(40) == 0 {
 			b.WriteString(g.pick("é", "ü", "日本", "ß"))
 			continue
 		}
@@ -215,9 +197,9 @@ func (g reportGen) host() string {
 
 func (g reportGen) address() string {
 	if g.rng.IntN(5) == 0 {
-		return g.word(20) + "@" + g.host()
+		return g.anyText().word(20) + "@" + g.host()
 	}
-	return g.pick("bob", "Alice.Smith", "jörg", "x+tag", `"q s"`) + "@" + g.host()
+	return g.pick("bob", "Alice.Smith", "jörg", "x+tag", `"q s"`, `back\x{41}slash`) + "@" + g.host()
 }
 
 func (g reportGen) ip() netip.Addr {
@@ -232,6 +214,9 @@ func (g reportGen) mta() MTA {
 	case 0:
 		return MTA{}
 	case 1:
+		if g.rng.IntN(100) == 0 {
+			return MTA{IP: netip.MustParseAddr("fe80::1%eth0")} // RFC 5321 §4.1.3: refused
+		}
 		return MTA{IP: g.ip()}
 	case 2:
 		return MTA{Name: g.host()}
@@ -250,7 +235,11 @@ func (g reportGen) date() time.Time {
 func (g reportGen) fields() []Field {
 	var fs []Field
 	for range g.rng.IntN(3) {
-		fs = append(fs, Field{Name: g.pick("X-Postfix-Queue-ID", "X-Original-Message-ID", "x-lower", "X-Display-Name"), Value: g.text(6)})
+		name := g.pick("X-Postfix-Queue-ID", "X-Original-Message-ID", "x-lower", "X-Display-Name")
+		if g.rng.IntN(100) == 0 {
+			name = g.pick("Final-Recipient", "ACTION", "dsn-gateway") // RFC 3464 §2.4: refused
+		}
+		fs = append(fs, Field{Name: name, Value: g.text(6)})
 	}
 	return fs
 }
@@ -282,7 +271,10 @@ func (g reportGen) recipient() Recipient {
 	}
 	if g.rng.IntN(3) > 0 {
 		rc.DiagnosticType = g.pick("", "smtp", "X-Postfix", "x-unix")
-		rc.DiagnosticCode = g.pick("550 5.1.1", "451", "") + " " + g.text(40)
+		rc.DiagnosticCode = g.pick("550 5.1.1 ", "451 ", "") + g.text(40)
+		if g.rng.IntN(60) == 0 {
+			rc.DiagnosticCode += " é" // refused without SMTPUTF8 (RFC 6533 §6)
+		}
 	}
 	if rc.Action == ActionDelayed {
 		rc.WillRetryUntil = g.date()
@@ -294,26 +286,33 @@ func (g reportGen) recipient() Recipient {
 }
 
 func (g reportGen) report() (*Report, []byte, ComposeOptions) {
+	g.utf8 = g.rng.IntN(5) == 0
 	r := &Report{
 		To:              g.pick("alice@example.org", "<bob@example.com>", "<@relay.example:carol@example.net>", "jörg@example.de"),
 		ReportingMTA:    g.host(),
 		ReceivedFromMTA: g.mta(),
 		ArrivalDate:     g.date(),
 		Extensions:      g.fields(),
-		SMTPUTF8:        g.rng.IntN(5) == 0,
+		SMTPUTF8:        g.utf8,
+	}
+	if !g.utf8 && r.To == "jörg@example.de" && g.rng.IntN(8) > 0 {
+		r.To = "joerg@example.de" // mostly: refused without SMTPUTF8 (RFC 6531 §3.3)
+	}
+	if g.rng.IntN(4) == 0 {
+		r.DSNGateway = g.host()
 	}
 	if g.rng.IntN(3) == 0 {
 		r.From = g.pick("MAILER-DAEMON@mx.example.net", "postmaster@example.org")
 	}
 	if g.rng.IntN(2) == 0 {
-		r.Subject = g.text(20)
+		r.Subject = g.anyText().text(20)
 	}
 	r.Date = g.date()
 	if g.rng.IntN(2) == 0 {
 		r.MessageID = g.pick("<abc.1@example.net>", "x@y")
 	}
 	if g.rng.IntN(2) == 0 {
-		r.Text = g.text(30) + g.pick("", "\n", "\nsecond line\n\nfourth")
+		r.Text = g.anyText().text(30) + g.pick("", "\n", "\nsecond line\n\nfourth")
 	}
 	if g.rng.IntN(2) == 0 {
 		r.OriginalEnvelopeID = g.pick("QQ314159", "a+2Bb", "id-1")
@@ -325,9 +324,10 @@ func (g reportGen) report() (*Report, []byte, ComposeOptions) {
 	opts.Ret = []Ret{"", RetFull, RetHdrs}[g.rng.IntN(3)]
 	var original []byte
 	if g.rng.IntN(3) > 0 {
-		original = []byte("Message-ID: <orig." + g.word(8) + "@example.org>\r\nSubject: " + g.text(12) +
+		u := g.anyText()
+		original = []byte("Message-ID: <orig." + u.word(8) + "@example.org>\r\nSubject: " + u.text(12) +
 			"\r\nFrom: Alice <alice@example.org>\r\nReceived: from a\r\n\tby b; Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\n" +
-			g.text(50) + "\r\n")
+			u.text(50) + "\r\n")
 	}
 	return r, original, opts
 }
@@ -342,7 +342,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	accepted := 0
 	for seed := range uint64(n) {
-		g := reportGen{rand.New(rand.NewPCG(seed, 42))}
+		g := reportGen{rng: rand.New(rand.NewPCG(seed, 42))}
 		r, original, opts := g.report()
 		before := cloneReport(r)
 		if roundTrip(t, r, original, opts) {
@@ -432,6 +432,7 @@ var roundTripFindings = []roundTripFinding{
 	{"padded FinalLogID", false, func(r *Report) { r.Recipients[0].FinalLogID = "id " }},
 	{"padded To", false, func(r *Report) { r.To = "< alice@example.org>" }},
 	{"inner runs of spaces", true, func(r *Report) {
+		r.SMTPUTF8 = true
 		r.Recipients[0].DiagnosticCode = "550  5.1.1" + strings.Repeat("   word", 40) + "  é"
 		r.Extensions = []Field{{"X-A", strings.Repeat("x  ", 60) + "y"}}
 	}},
@@ -449,6 +450,19 @@ var roundTripFindings = []roundTripFinding{
 	{"ReportingMTA literal", true, func(r *Report) { r.ReportingMTA = "[192.0.2.1]" }},
 	{"RemoteMTA literal", false, func(r *Report) { r.Recipients[0].RemoteMTA.Name = "[192.0.2.1]" }},
 	{"RemoteMTA IPv4 as name", false, func(r *Report) { r.Recipients[0].RemoteMTA.Name = "192.0.2.1" }},
+	// The audit's findings (RFC 3464 §2.2.3, §2.3.6, §2.4, RFC 5321
+	// §4.1.3, RFC 6533 §3, §6).
+	{"DSNGateway in its place", true, func(r *Report) { r.DSNGateway = "gw.example.net" }},
+	{"DSN-Gateway as an extension", false, func(r *Report) { r.Extensions = []Field{{"DSN-Gateway", "dns; gw"}} }},
+	{"smtp diagnostic without RemoteMTA", true, func(r *Report) { r.Recipients[0].RemoteMTA = MTA{} }},
+	{"backslash in a utf-8 address", true, func(r *Report) { r.Recipients[0].FinalRecipient = Address{"utf-8", `j\x{41}@x.de`} }},
+	{"backslash in a global utf-8 address", true, func(r *Report) {
+		r.SMTPUTF8 = true
+		r.Recipients[0].FinalRecipient = Address{"utf-8", `jörg\x{41}@x.de`}
+	}},
+	{"IPv6 RemoteMTA alone", true, func(r *Report) { r.Recipients[0].RemoteMTA = MTA{IP: netip.MustParseAddr("2001:db8::1")} }},
+	{"zoned RemoteMTA", false, func(r *Report) { r.Recipients[0].RemoteMTA.IP = netip.MustParseAddr("fe80::1%eth0") }},
+	{"SMTPUTF8 with ASCII only", true, func(r *Report) { r.SMTPUTF8 = true }},
 	{"ReceivedFromMTA name", true, func(r *Report) {
 		r.ReceivedFromMTA = MTA{Name: "Client_1.example", IP: netip.MustParseAddr("2001:db8::1")}
 	}},

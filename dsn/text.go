@@ -28,7 +28,7 @@ func (c *composer) makeText() error {
 		// back: LF alone here, CRLF on the wire. Left to the encoders, a
 		// bare CR goes wrong: mime/quotedprintable writes "\r\x05\n" as
 		// "\r\n=05", losing a line break. lfText rewrites in place.
-		c.text = c.text[:len(lfText(c.text))]
+		c.text = lfText(c.text)
 	}
 	if b := c.text; len(b) > 0 && b[len(b)-1] != '\n' {
 		c.text.WriteByte('\n')
@@ -111,11 +111,12 @@ func (c *composer) summary() {
 	c.text = t
 }
 
-// The transfer encodings of the human-readable part.
+// The transfer encodings of the parts (RFC 2045 §6.1).
 const (
 	enc7bit            = "7bit"
 	enc8bit            = "8bit"
 	encQuotedPrintable = "quoted-printable"
+	encBinary          = "binary"
 )
 
 // textEncoding chooses how to write the first part: 7-bit ASCII as is;
@@ -138,7 +139,7 @@ func (c *composer) textEncoding(text []byte) string {
 func (c *composer) writeTextPart() {
 	c.delimiter(false)
 	text := []byte(c.text)
-	switch c.textEncoding(text) {
+	switch c.textEnc {
 	case enc7bit:
 		c.field("Content-Type", "text/plain; charset=us-ascii")
 	case enc8bit:
@@ -174,7 +175,7 @@ func isCleanText(b []byte) bool {
 			return false
 		}
 		for _, ch := range line {
-			if ch == 0x7f || ch < ' ' && ch != '\t' {
+			if ch != '\t' && isCtl(ch) {
 				return false
 			}
 		}

@@ -12,33 +12,76 @@ import (
 // parameter and in message/delivery-status. s should be valid UTF-8: an
 // invalid byte is encoded as U+FFFD.
 func EncodeUTF8Addr(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+	return string(appendUTF8Addr(make([]byte, 0, len(s)), s, false))
+}
+
+// appendUTF8Addr appends s as utf-8-addr-xtext, or with unitext as the
+// utf-8-addr-unitext of message/global-delivery-status, where UTF-8 other
+// than controls stands for itself (RFC 6533 §3, QUCHAR). Either way a "\"
+// of the address is escaped, so it never reads back as an escape.
+func appendUTF8Addr(b []byte, s string, unitext bool) []byte {
 	for _, r := range s {
-		if r < 0x80 && isQchar(byte(r)) {
-			b.WriteByte(byte(r))
+		if !escapesRune(r, unitext) {
+			b = utf8.AppendRune(b, r)
 			continue
 		}
-		b.WriteString(`\x{`)
-		writeHexRune(&b, r)
-		b.WriteByte('}')
+		b = append(b, `\x{`...)
+		b = appendHexRune(b, r)
+		b = append(b, '}')
 	}
-	return b.String()
+	return b
+}
+
+// utf8AddrLen is the length of appendUTF8Addr's output, without writing it.
+func utf8AddrLen(s string, unitext bool) int {
+	n := 0
+	for _, r := range s {
+		if escapesRune(r, unitext) {
+			n += len(`\x{}`) + 2 // appendHexRune's two digits, and more:
+			for v := uint32(r) >> 8; v > 0; v >>= 4 {
+				n++
+			}
+		} else {
+			n += utf8.RuneLen(r)
+		}
+	}
+	return n
+}
+
+// escapesRune reports whether r is written as "\x{HEX}" (RFC 6533 §3).
+func escapesRune(r rune, unitext bool) bool {
+	if r < 0x80 {
+		return !isQchar(byte(r))
+	}
+	return !unitext || isControl(r)
+}
+
+// isUTF8Type reports whether a is written with the utf-8 address type
+// (RFC 6533 §3): it has that type, or it is an rfc822 address holding
+// UTF-8, which an rfc822 address cannot (RFC 3464 §2.3.2).
+func isUTF8Type(a Address) bool {
+	switch {
+	case strings.EqualFold(a.Type, "utf-8"):
+		return true
+	case a.Type == "" || strings.EqualFold(a.Type, "rfc822"):
+		return !isASCIIText(a.Addr)
+	}
+	return false
 }
 
 // isQchar reports whether c is a QCHAR of RFC 6533 §3: printable ASCII
 // except "\", "+" and "=".
 func isQchar(c byte) bool { return isXchar(c) && c != '\\' }
 
-// writeHexRune writes r in uppercase hex, at least two digits.
-func writeHexRune(b *strings.Builder, r rune) {
+// appendHexRune appends r in uppercase hex, at least two digits.
+func appendHexRune(b []byte, r rune) []byte {
 	var buf [8]byte
 	i := len(buf)
 	for v := uint32(r); v > 0 || i > len(buf)-2; v >>= 4 {
 		i--
 		buf[i] = upperHex[v&0xf]
 	}
-	b.Write(buf[i:])
+	return append(b, buf[i:]...)
 }
 
 // DecodeUTF8Addr decodes an address of the "utf-8" address type in any of
@@ -96,16 +139,9 @@ func hexRune(h string) (rune, bool) {
 	return r, utf8.ValidRune(r) && r != 0
 }
 
-// isControl reports the C0 and C1 controls and DEL: none may reach a
-// header line, where CR or LF would start a new field.
-func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
-
 func runeHex(r rune) string {
 	if r < 0x100 {
 		return byteHex(byte(r))
 	}
-	var b strings.Builder
-	b.WriteString("U+")
-	writeHexRune(&b, r)
-	return b.String()
+	return string(appendHexRune([]byte("U+"), r))
 }
