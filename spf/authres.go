@@ -13,20 +13,32 @@ var ErrNoResult = errors.New("spf: no SPF result")
 // AuthenticationResults renders the value of an Authentication-Results
 // header field carrying this verdict (RFC 8601 §2.2, §2.7.2), without the
 // field name: "authservID; spf=result smtp.mailfrom=domain", or
-// smtp.helo=name for the HELO identity.
+// smtp.helo=name for the HELO identity. Values that are not RFC 2045
+// tokens are quoted (RFC 8601 §2.2).
 func (v Verdict) AuthenticationResults(authservID string) string {
 	var b strings.Builder
-	b.WriteString(headerValue(authservID))
+	b.WriteString(tokenValue(authservID))
 	b.WriteString("; spf=")
 	b.WriteString(string(v.Result))
 	if v.Identity == HELO {
 		b.WriteString(" smtp.helo=")
-		b.WriteString(headerValue(v.HELO))
+		b.WriteString(tokenValue(v.HELO))
 	} else {
 		b.WriteString(" smtp.mailfrom=")
-		b.WriteString(headerValue(v.Domain))
+		b.WriteString(tokenValue(v.Domain))
 	}
 	return b.String()
+}
+
+// tokenValue writes a value as an RFC 2045 §5.1 token when it is one, else
+// as a quoted-string.
+func tokenValue(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || r >= 0x7f || strings.ContainsRune(`()<>@,;:\"/[]?=`, r)
+	}) {
+		return s
+	}
+	return `"` + escapeText(s, `"\`) + `"`
 }
 
 // ParseAuthenticationResults reads the SPF result from the value of an
@@ -67,11 +79,14 @@ func ParseAuthenticationResults(value, authservID string) (Verdict, error) {
 		switch {
 		case err != nil:
 			return Verdict{}, err
-		case isSPF && v.Identity == MailFrom:
+		case isSPF && v.Identity == MailFrom && !l.unclosed:
 			return v, nil
 		case isSPF && first.Result == "":
 			first = v
 		}
+	}
+	if l.unclosed {
+		return Verdict{}, errUnclosedComment
 	}
 	if first.Result == "" {
 		return Verdict{}, fmt.Errorf("%w: no spf method in Authentication-Results (RFC 8601 §2.7.2)", ErrNoResult)
@@ -112,6 +127,14 @@ func parseResinfo(l *headerLexer) (v Verdict, isSPF bool, err error) {
 		}
 		key := l.token() // "reason" or ptype "." property
 		l.skipCFWS()
+		if l.consume('.') {
+			key += "."
+		}
+		if strings.HasSuffix(key, ".") { // RFC 8601 §2.2: CFWS around the "."
+			l.skipCFWS()
+			key += l.token()
+			l.skipCFWS()
+		}
 		if key == "" || !l.consume('=') {
 			return v, isSPF, fmt.Errorf("%w: Authentication-Results property at %q (RFC 8601 §2.2)", ErrMalformedHeader, l.rest())
 		}
@@ -120,22 +143,24 @@ func parseResinfo(l *headerLexer) (v Verdict, isSPF bool, err error) {
 		if !ok {
 			return v, isSPF, fmt.Errorf("%w: Authentication-Results value of %q (RFC 8601 §2.2)", ErrMalformedHeader, key)
 		}
+		// RFC 8601 §2.7.2: smtp.mailfrom names the identity checked,
+		// wherever it stands; smtp.helo alone means the HELO identity.
 		switch strings.ToLower(key) {
 		case "smtp.mailfrom":
-			// RFC 8601 §2.7.2: the domain, or the whole address.
+			// The domain, or the whole address.
 			v.Identity = MailFrom
 			if strings.Contains(val, "@") {
 				v.Sender = val
 			}
 			_, v.Domain = splitSender(val)
 		case "smtp.helo":
-			v.Identity, v.HELO = HELO, val
-			if v.Domain == "" {
-				v.Domain = val
+			v.HELO = val
+			if v.Identity == "" {
+				v.Identity = HELO
 			}
 		}
 	}
-	if v.Identity == HELO && v.Sender == "" {
+	if v.Identity == HELO {
 		v.Domain, v.Sender = v.HELO, "postmaster@"+v.HELO
 	}
 	return v, isSPF, nil

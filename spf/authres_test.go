@@ -21,6 +21,19 @@ func TestAuthenticationResults(t *testing.T) {
 	assert.Equal(t, `"x y"; spf=fail smtp.mailfrom="a??b"`, odd.AuthenticationResults("x y"))
 }
 
+// RFC 8601 §2.2: a value that is not an RFC 2045 token is quoted, though
+// it may be a dot-atom; invalid UTF-8 becomes "?", valid UTF-8 stays
+// (RFC 6532 §3.2).
+func TestAuthenticationResultsQuotesNonTokens(t *testing.T) {
+	v := spf.Verdict{Result: spf.Pass, Identity: spf.MailFrom, Domain: "b\xffad.example"}
+	assert.Equal(t, `"id=1/x"; spf=pass smtp.mailfrom="b?ad.example"`, v.AuthenticationResults("id=1/x"))
+	v.Domain = "bücher.example"
+	assert.Equal(t, `mx.example; spf=pass smtp.mailfrom="bücher.example"`, v.AuthenticationResults("mx.example"))
+	got, err := spf.ParseAuthenticationResults(v.AuthenticationResults("id=1/x"), "id=1/x")
+	require.NoError(t, err)
+	assert.Equal(t, v, got)
+}
+
 func TestAuthenticationResultsRoundTrip(t *testing.T) {
 	for _, v := range []spf.Verdict{
 		{Result: spf.Pass, Identity: spf.MailFrom, Domain: "example.org"},
@@ -50,6 +63,15 @@ func TestParseAuthenticationResults(t *testing.T) {
 		{"RFC 8601 §2.7.2: several spf results, the smtp.mailfrom one wins",
 			"example.com; spf=pass smtp.helo=mx.example.net; spf=fail smtp.mailfrom=alice@example.net",
 			spf.Verdict{Result: spf.Fail, Identity: spf.MailFrom, Domain: "example.net", Sender: "alice@example.net"}},
+		{"RFC 8601 §2.7.2: smtp.mailfrom names the identity whatever the order",
+			"example.com; spf=pass smtp.mailfrom=y.example smtp.helo=h.example",
+			spf.Verdict{Result: spf.Pass, Identity: spf.MailFrom, Domain: "y.example", HELO: "h.example"}},
+		{"smtp.helo before smtp.mailfrom",
+			"example.com; spf=pass smtp.helo=h.example smtp.mailfrom=y.example",
+			spf.Verdict{Result: spf.Pass, Identity: spf.MailFrom, Domain: "y.example", HELO: "h.example"}},
+		{"RFC 8601 §2.2: CFWS around the property's dot",
+			"example.com (comment); spf=pass smtp . mailfrom = y.example",
+			spf.Verdict{Result: spf.Pass, Identity: spf.MailFrom, Domain: "y.example"}},
 		{"several spf results, none on smtp.mailfrom: the first",
 			"example.com; spf=none smtp.helo=mx.example.net; spf=pass smtp.helo=other.example.net",
 			spf.Verdict{Result: spf.None, Identity: spf.HELO, Domain: "mx.example.net", Sender: "postmaster@mx.example.net", HELO: "mx.example.net"}},
@@ -77,6 +99,8 @@ func TestParseAuthenticationResultsNoResult(t *testing.T) {
 		"example.com spf=pass",
 		"example.com; spf",
 		"example.com; spf=pass smtp.mailfrom",
+		"example.com; spf=pass smtp.mailfrom=y.example (unterminated", // RFC 5322 §3.2.2
+		"example.com; spf=pass (unterminated smtp.mailfrom=y.example",
 	} {
 		_, err := spf.ParseAuthenticationResults(value, "example.com")
 		assert.ErrorIs(t, err, spf.ErrMalformedHeader, value)

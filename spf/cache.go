@@ -4,7 +4,9 @@ import (
 	"container/list"
 	"context"
 	"net"
+	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -22,6 +24,9 @@ type CacheOptions struct {
 	// negative TTL, when known, may shorten it (RFC 2308 §5). Zero means
 	// 5 minutes.
 	NegativeTTL time.Duration
+	// MaxTTL bounds how long any answer is kept, whatever its TTL says
+	// (RFC 8767 §4 suggests a cap). Zero means one day.
+	MaxTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -72,6 +77,9 @@ func NewCache(r Resolver, opts CacheOptions) *Cache {
 	if opts.NegativeTTL <= 0 {
 		opts.NegativeTTL = 5 * time.Minute
 	}
+	if opts.MaxTTL <= 0 {
+		opts.MaxTTL = 24 * time.Hour
+	}
 	return &Cache{
 		r:       r,
 		opts:    opts,
@@ -99,6 +107,13 @@ func (c *Cache) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, er
 	return a.ips, err
 }
 
+// LookupNetIP returns the addresses of host: network "ip4" asks for its A
+// records only, "ip6" for its AAAA records only, "ip" for both. A wrapped
+// resolver without LookupNetIP is asked for both and the answer filtered.
+func (c *Cache) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	return lookupNetIP(ctx, c, network, host)
+}
+
 // LookupAddr returns the names an address maps to (its PTR records).
 func (c *Cache) LookupAddr(ctx context.Context, addr string) ([]string, error) {
 	a, err := c.lookup(ctx, lookupQuery{queryPTR, addr})
@@ -108,6 +123,7 @@ func (c *Cache) LookupAddr(ctx context.Context, addr string) ([]string, error) {
 // lookup implements ttlResolver: a kept answer carries its remaining TTL,
 // so that caches can be stacked.
 func (c *Cache) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
+	q = q.canonical()
 	for {
 		c.mu.Lock()
 		if a, ok, err := c.kept(q); ok {
@@ -133,6 +149,25 @@ func (c *Cache) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error)
 			return f.a.clone(), cloneErr(f.err)
 		}
 	}
+}
+
+// canonical returns the query with its name in one spelling, so that
+// names differing only in case or a final dot share an answer (RFC 4343).
+// Names are lower-cased and lose their final dot; names with escapes or
+// special octets take canonicalName's form. Addresses stay as they are.
+func (q lookupQuery) canonical() lookupQuery {
+	if q.kind == queryPTR {
+		return q
+	}
+	plain, upper := scanName(q.name)
+	switch {
+	case !plain:
+		q.name = canonicalName(q.name)
+	case upper:
+		q.name = strings.ToLower(q.name)
+	}
+	q.name = strings.TrimSuffix(q.name, ".")
+	return q
 }
 
 // kept returns the answer kept for q, if it has not expired. c.mu is held.
@@ -193,6 +228,8 @@ func (c *Cache) fetch(ctx context.Context, q lookupQuery) (lookupAnswer, error) 
 		a.mx, err = c.r.LookupMX(ctx, q.name)
 	case queryIP:
 		a.ips, err = c.r.LookupIPAddr(ctx, q.name)
+	case queryIP4, queryIP6:
+		a.ips, err = lookupFamily(ctx, c.r, q.kind == queryIP4, q.name)
 	case queryPTR:
 		a.names, err = c.r.LookupAddr(ctx, q.name)
 	}
@@ -201,7 +238,8 @@ func (c *Cache) fetch(ctx context.Context, q lookupQuery) (lookupAnswer, error) 
 
 // ttlFor says how long an answer may be kept: positive answers for their
 // TTL (or DefaultTTL), "not found" for at most NegativeTTL (RFC 2308 §5),
-// temporary failures and other errors not at all.
+// neither for more than MaxTTL; temporary failures and other errors not at
+// all.
 func (c *Cache) ttlFor(a lookupAnswer, err error) (time.Duration, bool) {
 	ttl := c.opts.DefaultTTL
 	if err != nil {
@@ -216,6 +254,7 @@ func (c *Cache) ttlFor(a lookupAnswer, err error) (time.Duration, bool) {
 	} else if a.hasTTL {
 		ttl = a.ttl
 	}
+	ttl = min(ttl, c.opts.MaxTTL)
 	return ttl, ttl > 0
 }
 

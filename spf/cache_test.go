@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -370,4 +371,99 @@ func TestCacheStacked(t *testing.T) {
 	_, err = outer.LookupTXT(ctx, "example.com")
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), h.n.Load(), "both expired")
+}
+
+// rawTTLServer answers every query with edit's records and counts the
+// queries.
+func rawTTLServer(t *testing.T, edit func(q dns.Question, m *dns.Msg)) (*spf.NetworkResolver, *atomic.Int64) {
+	var n atomic.Int64
+	s := startRawServer(t, func(req *dns.Msg) [][]byte {
+		n.Add(1)
+		return [][]byte{rawReply(req, func(m *dns.Msg) { edit(req.Question[0], m) })}
+	}, nil)
+	t.Cleanup(s.close)
+	return &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: time.Second}, &n
+}
+
+// RFC 2181 §8: a TTL with its top bit set counts as zero; and no answer
+// is kept longer than CacheOptions.MaxTTL (RFC 8767 §4).
+func TestCacheSanitisesAndCapsTTL(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		ttl    uint32
+		maxTTL time.Duration
+		kept   time.Duration // 0: not kept at all
+	}{
+		{"RFC 2181 §8 top bit set", 0xFFFFFFF0, 0, 0},
+		{"default cap of a day", 1 << 30, 0, 24 * time.Hour},
+		{"MaxTTL", 3600, time.Minute, time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, n := rawTTLServer(t, func(q dns.Question, m *dns.Msg) {
+				m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: tc.ttl}, Txt: []string{"v=spf1 -all"}}}
+			})
+			clock := newFakeClock()
+			c := spf.NewCache(r, spf.CacheOptions{Now: clock.Now, MaxTTL: tc.maxTTL})
+			lookup := func() {
+				_, err := c.LookupTXT(context.Background(), "example.com")
+				require.NoError(t, err)
+			}
+			lookup()
+			if tc.kept > 0 {
+				clock.advance(tc.kept - time.Second)
+				lookup()
+				assert.Equal(t, int64(1), n.Load(), "still kept")
+				clock.advance(time.Second)
+			}
+			lookup()
+			assert.Equal(t, int64(2), n.Load(), "expired")
+		})
+	}
+}
+
+// RFC 2308 §5: a negative answer reached through a CNAME is kept no longer
+// than the CNAME's TTL, in the network and the zone resolver alike.
+func TestCacheNegativeThroughCNAME(t *testing.T) {
+	raw, rawQueries := rawTTLServer(t, func(q dns.Question, m *dns.Msg) {
+		m.Rcode = dns.RcodeNameError
+		m.Answer = []dns.RR{rawRR(q.Name + " 5 IN CNAME gone.other.")}
+		m.Ns = []dns.RR{rawRR("other. 3600 IN SOA ns. h. 1 2 3 4 3600")}
+	})
+	z, err := spf.NewZoneResolver(strings.NewReader(`
+other. 3600 SOA ns. h. 1 2 3 4 3600
+example.com. 5 CNAME gone.other.
+`), ".")
+	require.NoError(t, err)
+	zone := &countingHandler{h: z}
+	for name, tc := range map[string]struct {
+		r spf.Resolver
+		n func() int64
+	}{
+		"raw server": {raw, rawQueries.Load},
+		"zone":       {&spf.NetworkResolver{Servers: []string{serveLoopback(t, zone)}}, zone.n.Load},
+	} {
+		clock := newFakeClock()
+		c := spf.NewCache(tc.r, spf.CacheOptions{Now: clock.Now, NegativeTTL: time.Hour})
+		for range 2 {
+			_, err := c.LookupTXT(context.Background(), "example.com")
+			assert.Equal(t, "notfound", lookupOutcome(t, err, "example.com"), name)
+		}
+		assert.Equal(t, int64(1), tc.n(), "%s: kept", name)
+		clock.advance(6 * time.Second)
+		_, err := c.LookupTXT(context.Background(), "example.com")
+		assert.Equal(t, "notfound", lookupOutcome(t, err, "example.com"), name)
+		assert.Equal(t, int64(2), tc.n(), "%s: kept no longer than the CNAME", name)
+	}
+}
+
+// RFC 4343: names differing in case or a final dot are one name, so the
+// cache asks once for them all.
+func TestCacheKeysOnCanonicalName(t *testing.T) {
+	c, h := cachedLoopback(t, spf.CacheOptions{})
+	for _, name := range []string{"example.com", "EXAMPLE.com", "example.com.", `ex\097mple.com`} {
+		txt, err := c.LookupTXT(context.Background(), name)
+		require.NoError(t, err, name)
+		assert.Equal(t, []string{"v=spf1 mx -all"}, txt, name)
+	}
+	assert.Equal(t, int64(1), h.n.Load())
 }

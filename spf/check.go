@@ -29,9 +29,13 @@ type Checker struct {
 }
 
 // Check evaluates the SPF policy of the return path sender for a client at
-// ip that said helo (RFC 7208 §2.4). A null sender is checked as
+// ip that said helo (RFC 7208 §2.4). The sender may be written with or
+// without its angle brackets; a null sender ("" or "<>") is checked as
 // postmaster@helo, a sender without a local part as postmaster@domain.
 func (c *Checker) Check(ctx context.Context, ip netip.Addr, helo, sender string) Verdict {
+	if len(sender) >= 2 && sender[0] == '<' && sender[len(sender)-1] == '>' {
+		sender = sender[1 : len(sender)-1] // RFC 5321 §4.1.2: a Path
+	}
 	local, domain := splitSender(sender)
 	switch {
 	case sender == "":

@@ -81,6 +81,12 @@ func TestCheck(t *testing.T) {
 			Result: spf.None, Identity: spf.MailFrom, Domain: "localhost", Sender: "postmaster@localhost"}},
 		{"4.6.4", "192.0.2.1", "mail.example.org", "bob@slow.example.org", spf.Verdict{
 			Result: spf.TempError, Identity: spf.MailFrom, Domain: "slow.example.org", Sender: "bob@slow.example.org"}},
+		{"2.4", "192.0.2.25", "mail.example.org", "<>", spf.Verdict{
+			Result: spf.Pass, Identity: spf.MailFrom, Domain: "mail.example.org", Sender: "postmaster@mail.example.org",
+			Mechanism: "a"}},
+		{"2.4", "192.0.2.7", "mail.example.org", "<alice@example.org>", spf.Verdict{
+			Result: spf.Pass, Identity: spf.MailFrom, Domain: "example.org", Sender: "alice@example.org",
+			Mechanism: "ip4:192.0.2.0/24"}},
 		{"5", "::ffff:192.0.2.7", "mail.example.org", "alice@example.org", spf.Verdict{
 			Result: spf.Pass, Identity: spf.MailFrom, Domain: "example.org", Sender: "alice@example.org",
 			Mechanism: "ip4:192.0.2.0/24"}},

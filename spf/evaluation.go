@@ -49,6 +49,7 @@ type fetchedRecord struct {
 type tokenTarget struct {
 	name       string
 	redirectOf *fetchedRecord // the record whose redirect= this is
+	exists     bool           // the target of exists:, always looked up as A
 }
 
 // tokenSuffix ends the names that stand for other names. RFC 2606 reserves
@@ -112,12 +113,15 @@ func (e *evaluation) LookupMX(ctx context.Context, name string) ([]*net.MX, erro
 	return e.resolver.LookupMX(ctx, name)
 }
 
-// LookupIPAddr implements Resolver for blitiri.
+// LookupIPAddr implements Resolver for blitiri: the addresses of the
+// client's family only (RFC 7208 §5.3, §5.4, §5.5), or for exists: the A
+// records whatever the client (RFC 7208 §5.7).
 func (e *evaluation) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
-	if host = e.target(host).name; !isQueryable(host) {
-		return nil, errNoSuchName(host)
+	target := e.target(host)
+	if !isQueryable(target.name) {
+		return nil, errNoSuchName(target.name)
 	}
-	return e.resolver.LookupIPAddr(ctx, host)
+	return lookupFamily(ctx, e.resolver, e.env.ip.Is4() || target.exists, target.name)
 }
 
 // LookupAddr implements Resolver for blitiri.
@@ -181,13 +185,13 @@ func hasSuffixFold(s, suffix string) bool {
 
 // needsRewrite reports whether blitiri could misread the record as written:
 // it has macros, names blitiri cannot take as they are, or a redirect to
-// follow.
+// follow, or an exists: to mark.
 func (r *record) needsRewrite() bool {
 	if r.macros || r.redirect >= 0 {
 		return true
 	}
 	for _, t := range r.terms {
-		if t.kind != termExp && t.domain != "" && !isPlainName(t.domain) {
+		if t.kind == termExists || (t.kind != termExp && t.domain != "" && !isPlainName(t.domain)) {
 			return true
 		}
 	}
@@ -225,7 +229,11 @@ func (e *evaluation) rewrite(ctx context.Context, f *fetchedRecord) string {
 			b.WriteByte(t.qualifier)
 			b.WriteString(mechanismNames[t.kind])
 			b.WriteByte(':')
-			b.WriteString(e.nameFor(name))
+			if t.kind == termExists {
+				b.WriteString(e.token(tokenTarget{name: name, exists: true}))
+			} else {
+				b.WriteString(e.nameFor(name))
+			}
 			if t.cidr4 >= 0 {
 				b.WriteByte('/')
 				b.WriteString(strconv.Itoa(int(t.cidr4)))

@@ -77,7 +77,7 @@ func (e *evaluation) validateNames(ctx context.Context) []string {
 		return nil
 	}
 	for _, name := range names[:min(len(names), 10)] {
-		addrs, err := e.resolver.LookupIPAddr(ctx, name)
+		addrs, err := lookupFamily(ctx, e.resolver, e.env.ip.Is4(), name)
 		if err != nil {
 			continue
 		}

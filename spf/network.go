@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
@@ -20,46 +22,61 @@ const resolvConf = "/etc/resolv.conf"
 // NetworkResolver.Timeout is zero.
 const defaultQueryTimeout = 2 * time.Second
 
+// defaultAttempts is how many times a query is sent to one server over UDP
+// when NetworkResolver.Attempts is zero, as resolv.conf(5) does.
+const defaultAttempts = 2
+
 // A NetworkResolver sends queries, with recursion desired, to recursive DNS
 // servers: over UDP with EDNS0, retried over TCP when the answer is
 // truncated. It accepts only an answer whose ID and question match the
 // query, follows the CNAME chain the answer carries, tries the servers in
 // order until one answers (NXDOMAIN and "no data" are answers; SERVFAIL,
-// REFUSED and silence are not), and stops at once when the context is
-// done. Names may hold any octet, as such or in RFC 1035 escapes (\032).
-// The zero value uses the servers of /etc/resolv.conf, read at each
-// lookup. It is safe for concurrent use.
+// REFUSED, referrals and silence are not), and stops at once when the
+// context is done. A server that rejects EDNS0 is asked again without it
+// (RFC 6891 §7). Names may hold any octet, as such or in RFC 1035 escapes
+// (\032). The zero value uses the servers of /etc/resolv.conf, read at
+// each lookup. It is safe for concurrent use.
 type NetworkResolver struct {
 	// Servers are the recursive servers' addresses, as host:port.
 	Servers []string
 	// Timeout bounds each query to one server; zero means 2 seconds.
 	Timeout time.Duration
+	// Attempts is how many times a query is sent to one server over UDP
+	// within Timeout, each waiting for its share of the time left; zero
+	// means 2.
+	Attempts int
 }
 
-// SystemResolver returns a NetworkResolver using the servers listed in
-// /etc/resolv.conf.
+// SystemResolver returns a NetworkResolver configured as /etc/resolv.conf
+// says (resolv.conf(5)): its nameservers, or the local server (127.0.0.1
+// and ::1) when it lists none or does not exist; each query sent
+// "attempts:" times, each waiting "timeout:" seconds.
 func SystemResolver() (*NetworkResolver, error) {
-	servers, err := systemServers()
-	if err != nil {
-		return nil, err
-	}
-	return &NetworkResolver{Servers: servers}, nil
+	return systemResolver(resolvConf)
 }
 
-// systemServers reads the nameserver lines of /etc/resolv.conf.
-func systemServers() ([]string, error) {
-	cfg, err := dns.ClientConfigFromFile(resolvConf)
-	if err != nil {
-		return nil, fmt.Errorf("spf: reading %s: %w", resolvConf, err)
+// systemResolver reads the resolv.conf file at path.
+func systemResolver(path string) (*NetworkResolver, error) {
+	cfg, err := dns.ClientConfigFromFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		cfg = &dns.ClientConfig{Port: "53", Timeout: 5, Attempts: defaultAttempts}
+	case err != nil:
+		return nil, fmt.Errorf("spf: reading %s: %w", path, err)
 	}
 	if len(cfg.Servers) == 0 {
-		return nil, fmt.Errorf("spf: %s lists no nameserver", resolvConf)
+		cfg.Servers = []string{"127.0.0.1", "::1"} // resolv.conf(5)
 	}
-	servers := make([]string, len(cfg.Servers))
-	for i, s := range cfg.Servers {
-		servers[i] = net.JoinHostPort(s, cfg.Port)
+	// resolv.conf(5) caps timeout: at 30 seconds and attempts: at 5.
+	attempts := min(max(cfg.Attempts, 1), 5)
+	r := &NetworkResolver{
+		Timeout:  time.Duration(attempts*min(max(cfg.Timeout, 1), 30)) * time.Second,
+		Attempts: attempts,
 	}
-	return servers, nil
+	for _, s := range cfg.Servers {
+		r.Servers = append(r.Servers, net.JoinHostPort(s, cfg.Port))
+	}
+	return r, nil
 }
 
 // LookupTXT returns the TXT records of name, each record's strings joined.
@@ -80,6 +97,12 @@ func (r *NetworkResolver) LookupIPAddr(ctx context.Context, host string) ([]net.
 	return a.ips, err
 }
 
+// LookupNetIP returns the addresses of host: network "ip4" asks for its A
+// records only, "ip6" for its AAAA records only, "ip" for both.
+func (r *NetworkResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	return lookupNetIP(ctx, r, network, host)
+}
+
 // LookupAddr returns the names an address maps to (its PTR records).
 func (r *NetworkResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
 	a, err := r.lookup(ctx, lookupQuery{queryPTR, addr})
@@ -90,10 +113,11 @@ func (r *NetworkResolver) LookupAddr(ctx context.Context, addr string) ([]string
 func (r *NetworkResolver) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
 	servers := r.Servers
 	if len(servers) == 0 {
-		var err error
-		if servers, err = systemServers(); err != nil {
+		sys, err := SystemResolver()
+		if err != nil {
 			return lookupAnswer{}, errTemporary(q.name, err.Error())
 		}
+		servers = sys.Servers
 	}
 	return lookupWith(ctx, q, func(ctx context.Context, name string, qtype uint16) (rrset, error) {
 		return r.resolve(ctx, servers, name, qtype)
@@ -121,6 +145,11 @@ func (r *NetworkResolver) resolve(ctx context.Context, servers []string, name st
 		case !ok:
 			last = errTemporary(name, server+" answered a looping CNAME chain")
 			continue
+		case resp.Rcode == dns.RcodeSuccess && len(set.rrs) == 0 && isReferral(resp):
+			// RFC 2308 §2.2: a referral is not "no data"; this server
+			// does not recurse for us.
+			last = errTemporary(name, server+" answered with a referral")
+			continue
 		case resp.Rcode == dns.RcodeSuccess:
 			if len(set.rrs) == 0 {
 				return set, errNotFound(name) // no data (RFC 2308 §2.2)
@@ -138,6 +167,20 @@ func (r *NetworkResolver) resolve(ctx context.Context, servers []string, name st
 	return rrset{}, last
 }
 
+// isReferral reports whether an answer without the records asked for is a
+// referral: NS records and no SOA in its authority section (RFC 2308 §2.2).
+func isReferral(resp *dns.Msg) bool {
+	if soaOf(resp.Ns) != nil {
+		return false
+	}
+	for _, rr := range resp.Ns {
+		if rr.Header().Rrtype == dns.TypeNS {
+			return true
+		}
+	}
+	return false
+}
+
 // soaOf returns the SOA record of an authority section, if any.
 func soaOf(ns []dns.RR) *dns.SOA {
 	for _, rr := range ns {
@@ -148,8 +191,9 @@ func soaOf(ns []dns.RR) *dns.SOA {
 	return nil
 }
 
-// exchange asks one server, over UDP and then over TCP if the answer was
-// truncated (RFC 7766 §5), within the per-query timeout.
+// exchange asks one server within the per-query timeout, with EDNS0 and,
+// should the server reject that with FORMERR or NOTIMP, once more without
+// (RFC 6891 §7).
 func (r *NetworkResolver) exchange(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, error) {
 	timeout := r.Timeout
 	if timeout <= 0 {
@@ -161,11 +205,36 @@ func (r *NetworkResolver) exchange(ctx context.Context, server, name string, qty
 	req := new(dns.Msg)
 	req.SetQuestion(name, qtype) // random ID, RD set
 	req.SetEdns0(ednsSize, false)
+	resp, err := r.send(ctx, server, req)
+	if err == nil && (resp.Rcode == dns.RcodeFormatError || resp.Rcode == dns.RcodeNotImplemented) {
+		req.Extra = nil
+		resp, err = r.send(ctx, server, req)
+	}
+	return resp, err
+}
+
+// send asks one server over UDP, sending the query again when no answer
+// comes in its share of the time (resolv.conf(5) attempts:), and then over
+// TCP if the answer was truncated (RFC 7766 §5).
+func (r *NetworkResolver) send(ctx context.Context, server string, req *dns.Msg) (*dns.Msg, error) {
 	packed, err := req.Pack()
 	if err != nil {
-		return nil, errTemporary(name, err.Error())
+		return nil, errTemporary(req.Question[0].Name, err.Error())
 	}
-	resp, err := exchangeOver(ctx, "udp", server, req, packed)
+	attempts := r.Attempts
+	if attempts <= 0 {
+		attempts = defaultAttempts
+	}
+	deadline, _ := ctx.Deadline()
+	var resp *dns.Msg
+	for i := range attempts {
+		try, cancel := context.WithTimeout(ctx, time.Until(deadline)/time.Duration(attempts-i))
+		resp, err = exchangeOver(try, "udp", server, req, packed)
+		cancel()
+		if derr, ok := err.(*net.DNSError); !ok || !derr.IsTimeout || ctx.Err() != nil {
+			break
+		}
+	}
 	if err == nil && resp.Truncated {
 		resp, err = exchangeOver(ctx, "tcp", server, req, packed)
 	}
@@ -202,7 +271,9 @@ func exchangeOver(ctx context.Context, network, server string, req *dns.Msg, pac
 	}
 	var buf []byte
 	if !stream {
-		buf = make([]byte, ednsSize) // a larger answer breaks RFC 6891 §6.2.5: ignored
+		// One octet more than offered, to see an answer larger than
+		// RFC 6891 §6.2.5 allows: it is cut short, so read as truncated.
+		buf = make([]byte, ednsSize+1)
 	}
 	for {
 		msg, err := readMessage(conn, stream, buf)
@@ -211,6 +282,7 @@ func exchangeOver(ctx context.Context, network, server string, req *dns.Msg, pac
 		}
 		resp := new(dns.Msg)
 		err = resp.Unpack(msg)
+		resp.Truncated = resp.Truncated || !stream && len(msg) > ednsSize
 		// A truncated answer may end mid-record: only its header and
 		// question are needed, to retry over TCP.
 		if !isAnswerTo(resp, req) || (err != nil && !resp.Truncated) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -143,4 +144,100 @@ func TestSystemResolver(t *testing.T) {
 		_, _, err := net.SplitHostPort(s)
 		assert.NoError(t, err, "%q is host:port", s)
 	}
+}
+
+// RFC 2308 §2.2: a referral (no answer, NS and no SOA in the authority
+// section) is not "no data": the server does not recurse, so the next one
+// is asked, and nothing is cached.
+func TestNetworkResolverReferralIsNotNoData(t *testing.T) {
+	var lameQueries atomic.Int64
+	lame := startRawServer(t, func(req *dns.Msg) [][]byte {
+		lameQueries.Add(1)
+		return [][]byte{rawReply(req, func(m *dns.Msg) {
+			m.RecursionAvailable = false
+			m.Ns = []dns.RR{rawRR("com. 172800 IN NS a.gtld-servers.net.")}
+		})}
+	}, nil)
+	defer lame.close()
+	good := startRawServer(t, func(req *dns.Msg) [][]byte {
+		return [][]byte{rawReply(req, rawTXT(req, "v=spf1 ip4:192.0.2.0/24 -all"))}
+	}, nil)
+	defer good.close()
+
+	r := &spf.NetworkResolver{Servers: []string{lame.addr(), good.addr()}, Timeout: time.Second}
+	txt, err := r.LookupTXT(context.Background(), "x.example.com")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"v=spf1 ip4:192.0.2.0/24 -all"}, txt)
+
+	r.Servers = r.Servers[:1]
+	c := spf.NewCache(r, spf.CacheOptions{})
+	for range 2 {
+		_, err = c.LookupTXT(context.Background(), "x.example.com")
+		assert.Equal(t, "temporary", lookupOutcome(t, err, "x.example.com"))
+	}
+	assert.Equal(t, int64(3), lameQueries.Load(), "a referral is not cached")
+}
+
+// An answer larger than the EDNS0 size offered (RFC 6891 §6.2.5) without
+// TC is read as truncated and asked again over TCP, not waited on.
+func TestNetworkResolverOversizedUDPAnswer(t *testing.T) {
+	long := strings.Repeat("x", 250)
+	s := startRawServer(t, func(req *dns.Msg) [][]byte {
+		return [][]byte{rawReply(req, func(m *dns.Msg) {
+			rawTXT(req, long)(m)
+			for range 5 {
+				m.Answer = append(m.Answer, m.Answer[0])
+			}
+		})}
+	}, func(req *dns.Msg) []byte { return rawReply(req, rawTXT(req, "over tcp")) })
+	defer s.close()
+	r := &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: 10 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	txt, err := r.LookupTXT(ctx, "example.com")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"over tcp"}, txt)
+}
+
+// RFC 6891 §7: a server that answers FORMERR (or NOTIMP) to a query with
+// an OPT record is asked once more without it.
+func TestNetworkResolverRetriesWithoutEDNS(t *testing.T) {
+	for _, rcode := range []int{dns.RcodeFormatError, dns.RcodeNotImplemented} {
+		s := startRawServer(t, func(req *dns.Msg) [][]byte {
+			if req.IsEdns0() != nil {
+				return [][]byte{rawReply(req, func(m *dns.Msg) { m.Rcode = rcode })}
+			}
+			return [][]byte{rawReply(req, rawTXT(req, "v=spf1 -all"))}
+		}, nil)
+		r := &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: time.Second}
+		txt, err := r.LookupTXT(context.Background(), "example.com")
+		require.NoError(t, err, dns.RcodeToString[rcode])
+		assert.Equal(t, []string{"v=spf1 -all"}, txt)
+		s.close()
+	}
+}
+
+// resolv.conf(5) attempts: a lost datagram is sent again within the
+// query's time to the same server.
+func TestNetworkResolverRetransmits(t *testing.T) {
+	var queries atomic.Int64
+	var silent atomic.Bool
+	s := startRawServer(t, func(req *dns.Msg) [][]byte {
+		if queries.Add(1) == 1 || silent.Load() {
+			return nil // the first datagram is lost
+		}
+		return [][]byte{rawReply(req, rawTXT(req, "second try"))}
+	}, nil)
+	defer s.close()
+	r := &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: 2 * time.Second, Attempts: 4}
+	txt, err := r.LookupTXT(context.Background(), "example.com")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"second try"}, txt)
+	assert.Equal(t, int64(2), queries.Load())
+
+	silent.Store(true)
+	r.Timeout = 200 * time.Millisecond
+	_, err = r.LookupTXT(context.Background(), "example.com")
+	assert.Equal(t, "timeout", lookupOutcome(t, err, "example.com"))
+	assert.Eventually(t, func() bool { return queries.Load() == 6 }, time.Second, 10*time.Millisecond, "Attempts datagrams")
 }

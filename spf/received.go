@@ -5,28 +5,53 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrMalformedHeader reports a Received-SPF or Authentication-Results value
 // that does not follow its grammar.
 var ErrMalformedHeader = errors.New("spf: malformed header field")
 
+// errUnclosedComment reports a comment that runs to the end of the field.
+var errUnclosedComment = fmt.Errorf("%w: unterminated comment (RFC 5322 §3.2.2)", ErrMalformedHeader)
+
 // ReceivedSPF renders the value of a Received-SPF header field (RFC 7208
 // §9.1), without the field name: the result, a comment in words, and the
 // key-value pairs client-ip, envelope-from (for the mailfrom identity),
 // helo, receiver (when given), identity and mechanism (when known). Values
 // that are not dot-atoms are quoted; control characters, which no header
-// may carry, are replaced by "?".
+// may carry, and invalid UTF-8 are replaced by "?".
+//
+// The value is never folded: when "Received-SPF: " and it would exceed the
+// 998 characters of a line (RFC 5322 §2.1.1), the mechanism and then the
+// comment are left out. Values of the lengths RFC 5321 §4.5.3.1 allows
+// then always fit.
 func (v Verdict) ReceivedSPF(receiver string) string {
+	const max = 998 - len("Received-SPF: ")
+	s := v.receivedSPF(receiver, true, true)
+	if len(s) > max {
+		s = v.receivedSPF(receiver, true, false)
+	}
+	if len(s) > max {
+		s = v.receivedSPF(receiver, false, false)
+	}
+	return s
+}
+
+// receivedSPF renders the value of ReceivedSPF, with or without its
+// comment and its mechanism.
+func (v Verdict) receivedSPF(receiver string, withComment, withMechanism bool) string {
 	var b strings.Builder
 	b.WriteString(string(v.Result))
-	b.WriteString(" (")
-	if receiver != "" {
-		b.WriteString(commentText(receiver))
-		b.WriteString(": ")
+	if withComment {
+		b.WriteString(" (")
+		if receiver != "" {
+			b.WriteString(commentText(receiver))
+			b.WriteString(": ")
+		}
+		b.WriteString(commentText(v.comment()))
+		b.WriteString(")")
 	}
-	b.WriteString(commentText(v.comment()))
-	b.WriteString(")")
 	sep := " "
 	pair := func(key, value string) {
 		b.WriteString(sep)
@@ -50,7 +75,7 @@ func (v Verdict) ReceivedSPF(receiver string) string {
 	if v.Identity != "" {
 		pair("identity", string(v.Identity))
 	}
-	if v.Mechanism != "" {
+	if v.Mechanism != "" && withMechanism {
 		pair("mechanism", v.Mechanism)
 	}
 	return b.String()
@@ -84,8 +109,10 @@ func (v Verdict) comment() string {
 
 // ParseReceivedSPF reads the value of a Received-SPF header field (RFC 7208
 // §9.1), with or without the field name, back into a Verdict and the
-// receiver it names. Unknown keys are ignored.
+// receiver it names. Unknown keys are ignored. Without an identity key,
+// the identity is mailfrom when envelope-from is given, else unknown ("").
 func ParseReceivedSPF(value string) (v Verdict, receiver string, err error) {
+	value = strings.TrimLeft(value, " \t")
 	if len(value) >= 13 && strings.EqualFold(value[:13], "Received-SPF:") {
 		value = value[13:]
 	}
@@ -132,19 +159,24 @@ func ParseReceivedSPF(value string) (v Verdict, receiver string, err error) {
 			return v, "", fmt.Errorf(`%w: Received-SPF: ";" expected at %q (RFC 7208 §9.1)`, ErrMalformedHeader, l.rest())
 		}
 	}
+	if l.unclosed {
+		return v, "", errUnclosedComment
+	}
 	// RFC 7208 §2.4: a null envelope-from was checked as postmaster@HELO.
 	v.Sender = strings.TrimSuffix(strings.TrimPrefix(v.Sender, "<"), ">")
-	if v.Identity == "" {
+	if v.Identity == "" && hasSender {
+		// RFC 7208 §9.1: identity is optional; a field that names neither
+		// leaves the identity unknown rather than guessed.
 		v.Identity = MailFrom
-		if !hasSender && v.HELO != "" {
-			v.Identity = HELO
+	}
+	switch {
+	case v.Identity == "":
+	case v.Identity == HELO || v.Sender == "":
+		v.Domain = v.HELO
+		if v.HELO != "" {
+			v.Sender = "postmaster@" + v.HELO
 		}
-	}
-	if (v.Identity == HELO || v.Sender == "") && v.HELO != "" {
-		v.Sender = "postmaster@" + v.HELO
-	}
-	v.Domain = v.HELO
-	if v.Identity != HELO && v.Sender != "" {
+	default:
 		_, v.Domain = splitSender(v.Sender)
 	}
 	return v, receiver, nil
@@ -163,19 +195,22 @@ func headerValue(s string) string {
 func commentText(s string) string { return escapeText(s, `()\`) }
 
 // escapeText quotes the bytes of special with a backslash (RFC 5322
-// §3.2.1) and writes controls, which no header may carry, as "?".
+// §3.2.1) and writes controls, which no header may carry, and invalid
+// UTF-8 as "?"; valid UTF-8 stays (RFC 6532 §3.2).
 func escapeText(s, special string) string {
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch c := s[i]; {
 		case strings.IndexByte(special, c) >= 0:
 			b.WriteByte('\\')
 			b.WriteByte(c)
-		case c < ' ' || c == 0x7f:
+		case c < ' ' || c == 0x7f || r == utf8.RuneError && size <= 1:
 			b.WriteByte('?')
 		default:
-			b.WriteByte(c)
+			b.WriteString(s[i : i+size])
 		}
+		i += size
 	}
 	return b.String()
 }
@@ -202,8 +237,9 @@ func isAtext(c byte) bool {
 // Authentication-Results: comments and folding white space (RFC 5322
 // §3.2.2), tokens, and quoted-strings.
 type headerLexer struct {
-	s   string
-	pos int
+	s        string
+	pos      int
+	unclosed bool // a comment ran to the end
 }
 
 func (l *headerLexer) done() bool   { return l.pos >= len(l.s) }
@@ -235,6 +271,7 @@ func (l *headerLexer) skipCFWS() {
 		}
 		l.pos++
 	}
+	l.unclosed = l.unclosed || depth > 0
 }
 
 // token reads a run of characters other than white space, controls and

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -80,7 +81,15 @@ func TestParseReceivedSPF(t *testing.T) {
 		{"none (no SPF record) identity=helo; client-ip=2001:db8::1; helo=mx.example.net",
 			spf.Verdict{Result: spf.None, Identity: spf.HELO, Domain: "mx.example.net", Sender: "postmaster@mx.example.net",
 				ClientIP: netip.MustParseAddr("2001:db8::1"), HELO: "mx.example.net"}, ""},
-		{"softfail", spf.Verdict{Result: spf.SoftFail, Identity: spf.MailFrom}, ""},
+		// RFC 7208 §9.1: without identity=, envelope-from means mailfrom;
+		// without either, the identity is unknown, not guessed.
+		{"softfail", spf.Verdict{Result: spf.SoftFail}, ""},
+		{"  Received-SPF: pass client-ip=192.0.2.1", spf.Verdict{Result: spf.Pass, ClientIP: netip.MustParseAddr("192.0.2.1")}, ""},
+		{"Received-SPF: Pass (protection.outlook.com: domain of x.example designates 192.0.2.1 as permitted sender)" +
+			" receiver=protection.outlook.com; client-ip=192.0.2.1; helo=mail.x.example; pr=C",
+			spf.Verdict{Result: spf.Pass, ClientIP: netip.MustParseAddr("192.0.2.1"), HELO: "mail.x.example"}, "protection.outlook.com"},
+		{"softfail (x) envelope-from=<a@b.example>; helo=h.example",
+			spf.Verdict{Result: spf.SoftFail, Identity: spf.MailFrom, Domain: "b.example", Sender: "a@b.example", HELO: "h.example"}, ""},
 	}
 	for _, tt := range tests {
 		got, receiver, err := spf.ParseReceivedSPF(tt.value)
@@ -100,6 +109,8 @@ func TestParseReceivedSPFErrors(t *testing.T) {
 		`pass envelope-from="unterminated`,
 		"pass =x",
 		"(000\\", // found by FuzzParseReceivedSPF: a comment ending in "\\"
+		"pass (unterminated comment client-ip=192.0.2.1", // RFC 5322 §3.2.2
+		"pass client-ip=192.0.2.1 (unterminated",
 	} {
 		_, _, err := spf.ParseReceivedSPF(value)
 		assert.ErrorIs(t, err, spf.ErrMalformedHeader, value)
@@ -107,4 +118,42 @@ func TestParseReceivedSPFErrors(t *testing.T) {
 	_, _, err := spf.ParseReceivedSPF("pass client-ip=bad")
 	assert.ErrorContains(t, err, "client-ip")
 	assert.True(t, strings.Contains(err.Error(), "RFC 7208 §9.1"))
+}
+
+// RFC 5322 §2.1.1: the field stays within 998 characters without folding,
+// leaving out the mechanism, then the comment; RFC 5321 §4.5.3.1 lengths.
+func TestReceivedSPFFitsOneLine(t *testing.T) {
+	label := strings.Repeat("d", 62) + "."
+	domain := strings.Repeat(label, 3) + strings.Repeat("e", 59) // 248 octets
+	v := spf.Verdict{Result: spf.SoftFail, Identity: spf.MailFrom, Domain: domain,
+		Sender: strings.Repeat("l", 64) + "@" + domain, ClientIP: netip.MustParseAddr("2001:db8::1"),
+		HELO: domain, Mechanism: "~include:" + domain}
+	for _, mech := range []string{v.Mechanism, ""} {
+		v.Mechanism = mech
+		field := "Received-SPF: " + v.ReceivedSPF(domain)
+		assert.LessOrEqual(t, len(field), 998)
+		assert.NotContains(t, field, "\n")
+		back, receiver, err := spf.ParseReceivedSPF(field)
+		require.NoError(t, err)
+		assert.Equal(t, domain, receiver)
+		assert.Equal(t, v.Sender, back.Sender)
+		assert.Equal(t, v.HELO, back.HELO)
+		assert.Equal(t, spf.MailFrom, back.Identity)
+	}
+	short := passVerdict.ReceivedSPF("mx.receiver.example")
+	assert.Contains(t, short, "mechanism=", "short fields keep everything")
+	assert.Contains(t, short, "(mx.receiver.example: domain of")
+}
+
+// RFC 6532 §3.2: valid UTF-8 may stay; invalid UTF-8 becomes "?".
+func TestReceivedSPFInvalidUTF8(t *testing.T) {
+	v := passVerdict
+	v.HELO = "b\xffad.example"
+	v.Sender = "jösé@example.org"
+	got := v.ReceivedSPF("mx.receiver.example")
+	assert.True(t, utf8.ValidString(got), got)
+	back, _, err := spf.ParseReceivedSPF(got)
+	require.NoError(t, err)
+	assert.Equal(t, "b?ad.example", back.HELO)
+	assert.Equal(t, "jösé@example.org", back.Sender)
 }

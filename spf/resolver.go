@@ -2,7 +2,9 @@ package spf
 
 import (
 	"context"
+	"math"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -21,11 +23,24 @@ import (
 // failure. Results have the formats of *net.Resolver: the strings of one TXT
 // record joined without separators, MX hosts and PTR names with a trailing
 // dot, MX records sorted by preference.
+//
+// A Resolver that also has LookupNetIP(ctx, network, host) ([]netip.Addr,
+// error), as *net.Resolver and this package's resolvers do, is asked for
+// the addresses of the client's family only ("ip4" or "ip6"); any other is
+// asked for both and its answer filtered (RFC 7208 §5.3).
 type Resolver interface {
 	LookupTXT(ctx context.Context, name string) ([]string, error)
 	LookupMX(ctx context.Context, name string) ([]*net.MX, error)
 	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
 	LookupAddr(ctx context.Context, addr string) (names []string, err error)
+}
+
+// netIPResolver is implemented by resolvers that can look up the addresses
+// of one family, as *net.Resolver and this package's resolvers can; the
+// evaluation asks them only for the client's family (RFC 7208 §5.3, §5.4,
+// §5.5). Other resolvers are asked for both and the answer filtered.
+type netIPResolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
 // maxCNAMEHops bounds a CNAME chain, so that a loop ends in an error.
@@ -68,6 +83,8 @@ const (
 	queryMX
 	queryIP
 	queryPTR
+	queryIP4 // A records only
+	queryIP6 // AAAA records only
 )
 
 // A lookupQuery is one Resolver method call: the method and its argument.
@@ -81,7 +98,7 @@ type lookupQuery struct {
 type lookupAnswer struct {
 	txt   []string     // queryTXT
 	mx    []*net.MX    // queryMX
-	ips   []net.IPAddr // queryIP
+	ips   []net.IPAddr // queryIP, queryIP4, queryIP6
 	names []string     // queryPTR
 
 	// ttl is how long the answer (positive or negative) may be reused;
@@ -109,8 +126,9 @@ type rrset struct {
 // rrsetOf picks from an answer section the records of qtype for qname,
 // following the CNAME chain that leads to them (RFC 1034 §3.6.2: a
 // recursive server includes the chain). soa, from a negative answer, gives
-// the negative TTL: the smaller of its TTL and MINIMUM field (RFC 2308 §5).
-// It reports false when the chain loops or runs longer than maxCNAMEHops.
+// the negative TTL: the smallest of its TTL, its MINIMUM field and the
+// chain's TTLs (RFC 2308 §5). TTLs with the top bit set count as zero
+// (RFC 2181 §8). It reports false when the chain loops or runs longer than maxCNAMEHops.
 func rrsetOf(qname string, answer []dns.RR, qtype uint16, soa *dns.SOA) (rrset, bool) {
 	set := rrset{ttl: ^uint32(0), hasTTL: true}
 	name := canonicalName(qname)
@@ -124,23 +142,36 @@ func rrsetOf(qname string, answer []dns.RR, qtype uint16, soa *dns.SOA) (rrset, 
 			switch h.Rrtype {
 			case qtype:
 				set.rrs = append(set.rrs, rr)
-				set.ttl = min(set.ttl, h.Ttl)
+				set.ttl = min(set.ttl, sanitizeTTL(h.Ttl))
 			case dns.TypeCNAME:
 				target = rr.(*dns.CNAME).Target
-				set.ttl = min(set.ttl, h.Ttl)
+				set.ttl = min(set.ttl, sanitizeTTL(h.Ttl))
 			}
 		}
 		switch {
 		case len(set.rrs) > 0:
 			return set, true
-		case target == "" && soa != nil:
-			return rrset{ttl: min(soa.Hdr.Ttl, soa.Minttl), hasTTL: true}, true
-		case target == "":
-			return rrset{}, true
+		case target != "":
+			name = canonicalName(target)
+			continue
+		case soa != nil:
+			// RFC 2308 §5: a negative answer reached through a CNAME
+			// lasts no longer than the chain.
+			set.ttl = min(set.ttl, sanitizeTTL(soa.Hdr.Ttl), sanitizeTTL(soa.Minttl))
+		case set.ttl == ^uint32(0):
+			return rrset{}, true // no chain, no SOA: no TTL known
 		}
-		name = canonicalName(target)
+		return rrset{ttl: set.ttl, hasTTL: true}, true
 	}
 	return rrset{}, false
+}
+
+// sanitizeTTL reads a TTL with its top bit set as zero (RFC 2181 §8).
+func sanitizeTTL(ttl uint32) uint32 {
+	if ttl > math.MaxInt32 {
+		return 0
+	}
+	return ttl
 }
 
 // resolveFunc resolves a fully qualified name and a type. Its errors are
@@ -182,8 +213,8 @@ func convertWith(ctx context.Context, q lookupQuery, resolve resolveFunc, parall
 		// As net.Resolver does (RFC 5321 §5.1: lower preference first).
 		slices.SortStableFunc(a.mx, func(x, y *net.MX) int { return int(x.Pref) - int(y.Pref) })
 		return a, err
-	case queryIP:
-		return lookupIP(ctx, q.name, resolve, parallel)
+	case queryIP, queryIP4, queryIP6:
+		return lookupIP(ctx, q, resolve, parallel)
 	default:
 		rev, err := dns.ReverseAddr(q.name)
 		if err != nil {
@@ -200,22 +231,26 @@ func convertWith(ctx context.Context, q lookupQuery, resolve resolveFunc, parall
 	}
 }
 
-// lookupIP asks for both A and AAAA records of host. The host is not found
-// only when neither type has records; a temporary failure of either is the
-// result, since the missing half could have held the address sought.
-func lookupIP(ctx context.Context, host string, resolve resolveFunc, parallel bool) (lookupAnswer, error) {
-	name := canonicalName(host)
-	var aaaa <-chan resolved
-	if parallel {
-		aaaa = resolveAsync(ctx, name, dns.TypeAAAA, resolve)
-	}
-	set4, err4 := resolve(ctx, name, dns.TypeA)
-	var set6 rrset
-	var err6 error
-	if parallel {
+// lookupIP asks for the A records of a host (queryIP4), its AAAA records
+// (queryIP6), or both (queryIP). The host is not found only when no type
+// asked has records; a temporary failure of either is the result, since
+// the missing half could have held the address sought.
+func lookupIP(ctx context.Context, q lookupQuery, resolve resolveFunc, parallel bool) (lookupAnswer, error) {
+	host, name := q.name, canonicalName(q.name)
+	var set4, set6 rrset
+	var err4, err6 error
+	switch {
+	case q.kind == queryIP4:
+		set4, err4 = resolve(ctx, name, dns.TypeA)
+	case q.kind == queryIP6:
+		set6, err6 = resolve(ctx, name, dns.TypeAAAA)
+	case parallel:
+		aaaa := resolveAsync(ctx, name, dns.TypeAAAA, resolve)
+		set4, err4 = resolve(ctx, name, dns.TypeA)
 		r := <-aaaa
 		set6, err6 = r.set, r.err
-	} else {
+	default:
+		set4, err4 = resolve(ctx, name, dns.TypeA)
 		set6, err6 = resolve(ctx, name, dns.TypeAAAA)
 	}
 	var a lookupAnswer

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,6 +216,12 @@ func (z *ZoneResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, er
 func (z *ZoneResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
 	a, err := z.lookup(ctx, lookupQuery{queryIP, host})
 	return a.ips, err
+}
+
+// LookupNetIP returns the addresses of host: network "ip4" asks for its A
+// records only, "ip6" for its AAAA records only, "ip" for both.
+func (z *ZoneResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	return lookupNetIP(ctx, z, network, host)
 }
 
 // LookupAddr returns the names an address maps to (its PTR records).

@@ -2,8 +2,12 @@ package main
 
 import (
 	"net"
+	"net/netip"
 	"os"
+	"strconv"
 	"strings"
+
+	"github.com/miekg/dns"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -16,7 +20,11 @@ func newResolver(dnsAddr, zoneFile string) (spf.Resolver, error) {
 	case dnsAddr != "" && zoneFile != "":
 		return nil, usageErrorf("-dns and -zone cannot be used together")
 	case dnsAddr != "":
-		return &spf.NetworkResolver{Servers: []string{serverAddr(dnsAddr)}}, nil
+		server := serverAddr(dnsAddr)
+		if err := checkServerAddr(server); err != nil {
+			return nil, err
+		}
+		return &spf.NetworkResolver{Servers: []string{server}}, nil
 	case zoneFile != "":
 		f, err := os.Open(zoneFile)
 		if err != nil {
@@ -43,4 +51,23 @@ func serverAddr(addr string) string {
 		return addr
 	}
 	return net.JoinHostPort(host, "53")
+}
+
+// checkServerAddr checks a host:port from serverAddr: the host must be an
+// IP address or a host name, the port a number from 1 to 65535.
+func checkServerAddr(server string) error {
+	host, port, err := net.SplitHostPort(server)
+	if err != nil {
+		return usageErrorf("-dns %q: %v", server, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return usageErrorf("-dns %q: port %q is not a number from 1 to 65535", server, port)
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	if _, ok := dns.IsDomainName(host); !ok || host == "" || strings.ContainsAny(host, " /:[]") {
+		return usageErrorf("-dns %q: %q is neither an IP address nor a host name", server, host)
+	}
+	return nil
 }

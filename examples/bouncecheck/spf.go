@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strings"
+	"unicode"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -46,6 +48,12 @@ func runSPF(args []string, stdout io.Writer) error {
 	}
 	if *helo == "" && *sender == "" {
 		return usageErrorf("spf: -helo or -sender is required")
+	}
+	// Header fields and DNS names cannot carry controls (RFC 5322 §2.2).
+	for _, f := range []struct{ name, value string }{{"-helo", *helo}, {"-sender", *sender}} {
+		if strings.ContainsFunc(f.value, unicode.IsControl) {
+			return usageErrorf("spf: %s %q holds a control character", f.name, f.value)
+		}
 	}
 	resolver, err := newResolver(*dnsAddr, *zoneFile)
 	if err != nil {

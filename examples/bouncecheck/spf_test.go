@@ -43,6 +43,12 @@ func TestSPFCommand(t *testing.T) {
 		{"null sender checks postmaster@HELO", []string{"-ip", "192.0.2.10", "-helo", "mail.genuine.example", "-sender", ""}, map[string]string{
 			"result": "pass", "identity": "mailfrom", "domain": "mail.genuine.example", "sender": "postmaster@mail.genuine.example",
 		}},
+		{"null sender written <> checks postmaster@HELO", []string{"-ip", "192.0.2.10", "-helo", "mail.genuine.example", "-sender", "<>"}, map[string]string{
+			"result": "pass", "identity": "mailfrom", "domain": "mail.genuine.example", "sender": "postmaster@mail.genuine.example",
+		}},
+		{"sender in angle brackets", []string{"-ip", "192.0.2.10", "-helo", "mail.x.example", "-sender", "<alice@genuine.example>"}, map[string]string{
+			"result": "pass", "domain": "genuine.example", "sender": "alice@genuine.example",
+		}},
 		{"no policy", []string{"-ip", "2001:db8::1", "-helo", "mail.x.example", "-sender", "carol@nowhere.example"}, map[string]string{
 			"result": "none", "domain": "nowhere.example",
 		}},
@@ -72,6 +78,11 @@ func TestSPFCommandErrors(t *testing.T) {
 		{[]string{"-ip", "192.0.2.1", "-helo", "h.example", "-dns", "127.0.0.1", "-zone", spfZone}, "-dns"},
 		{[]string{"-ip", "192.0.2.1", "-helo", "h.example", "-zone", "testdata/no-such.zone"}, "-zone"},
 		{[]string{"-ip", "192.0.2.1", "-helo", "h.example", "-bogus"}, "-bogus"},
+		{[]string{"-ip", "192.0.2.1", "-helo", "h.example", "-dns", "127.0.0.1:notaport"}, "-dns"},
+		{[]string{"-ip", "192.0.2.1", "-helo", "h.example", "-dns", "127.0.0.1:70000"}, "-dns"},
+		{[]string{"-ip", "192.0.2.1", "-helo", "h.example", "-dns", "ns example"}, "-dns"},
+		{[]string{"-ip", "192.0.2.1", "-helo", "h.example\r\nX-Evil: 1", "-zone", spfZone}, "-helo"},
+		{[]string{"-ip", "192.0.2.1", "-helo", "h.example", "-sender", "a@b.example\n", "-zone", spfZone}, "-sender"},
 		{[]string{"-ip", "192.0.2.1", "-helo", "h.example", "-zone", spfZone, "extra"}, "extra"},
 	}
 	for _, tt := range tests {
