@@ -3,7 +3,6 @@ package dsn
 import (
 	"encoding/binary"
 	"net/mail"
-	"net/netip"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,8 +25,10 @@ func (c *composer) check() error {
 	if err := checkHost("ReportingMTA", r.ReportingMTA, true); err != nil {
 		return err
 	}
-	if err := checkHost("DSNGateway", r.DSNGateway, true); err != nil {
-		return err
+	if r.DSNGateway != "" {
+		if err := checkHost("DSNGateway", r.DSNGateway, true); err != nil {
+			return err
+		}
 	}
 	if err := checkMTA("ReceivedFromMTA", r.ReceivedFromMTA); err != nil {
 		return err
@@ -99,51 +100,6 @@ func returnPath(s string, utf8OK bool) (string, error) {
 		return "", fieldError("To", "null return path (RFC 3461 §6.2)")
 	}
 	return s, checkMailbox("To", s, utf8OK)
-}
-
-// checkMailbox checks a Mailbox (RFC 5321 §4.1.2): a Dot-string or
-// Quoted-string local part, "@", and a domain or address literal, UTF-8
-// only with utf8OK (RFC 6531 §3.3), within the lengths of RFC 5321
-// §4.5.3.1.
-func checkMailbox(field, s string, utf8OK bool) error {
-	at := strings.LastIndexByte(s, '@')
-	if at < 0 {
-		return fieldError(field, "no @domain (RFC 5321 §4.1.2)")
-	}
-	local, domain := s[:at], s[at+1:]
-	switch {
-	case !utf8OK && !isASCIIText(s):
-		return fieldError(field, "non-ASCII address without SMTPUTF8 (RFC 6531 §3.3)")
-	case len(local) > 64:
-		return fieldError(field, "local part longer than 64 octets (RFC 5321 §4.5.3.1.1)")
-	case len(domain) > 255:
-		return fieldError(field, "domain longer than 255 octets (RFC 5321 §4.5.3.1.2)")
-	case len(s)+2 > 256:
-		return fieldError(field, "path longer than 256 octets (RFC 5321 §4.5.3.1.3)")
-	case !isDotAtom(local, utf8OK) && !isQuotedLocal(local, utf8OK):
-		return fieldError(field, "local part neither a dot-string nor a quoted string (RFC 5321 §4.1.2)")
-	}
-	return checkDomain(field, domain, true, utf8OK)
-}
-
-// isQuotedLocal reports whether s is a Quoted-string of RFC 5321 §4.1.2:
-// qtextSMTP and quoted-pairSMTP between double quotes.
-func isQuotedLocal(s string, utf8OK bool) bool {
-	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return false
-	}
-	for i := 1; i < len(s)-1; i++ {
-		switch c := s[i]; {
-		case c == '\\' && i+2 < len(s) && s[i+1] >= ' ' && s[i+1] <= '~':
-			i++
-		case c == '"' || c == '\\':
-			return false
-		case c >= ' ' && c <= '~' || c >= 0x80 && utf8OK:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func (c *composer) checkRecipient(i int) error {
@@ -354,98 +310,14 @@ func isASCIIText[T string | []byte](s T) bool {
 	return true
 }
 
-// checkHost checks a host name written as "dns; name" (RFC 3464 §2.2.2):
-// labels of letters, digits and hyphens, no hyphen at either end, 1 to 63
-// characters each (RFC 1035 §2.3.1, with RFC 1123 §2.1's leading digits),
-// at most 253 in all (RFC 1035 §2.3.4), and no trailing dot, which the
-// Domain of RFC 5321 §4.1.2 lacks. Underscores are tolerated: real host
-// names carry them. A last label of digits alone is refused, so no name
-// reads back as an IPv4 address (RFC 1123 §2.1). With literal, an address
-// literal such as "[192.0.2.1]" or "[IPv6:2001:db8::1]" is allowed too
-// (RFC 5321 §4.1.3). Internationalised names go in their A-label form.
-// An empty s passes: the callers know whether the field is required.
-func checkHost(field, s string, literal bool) error {
-	return checkDomain(field, s, literal, false)
-}
-
-// checkDomain is checkHost with U-labels too, when utf8OK (RFC 6531 §3.3).
-func checkDomain(field, s string, literal, utf8OK bool) error {
-	if s == "" {
-		return nil
-	}
-	if s[0] == '[' {
-		if !literal {
-			return fieldError(field, "an address literal is no host name; give the address as IP (RFC 3464 §2.2.4)")
-		}
-		return checkAddressLiteral(field, s)
-	}
-	if len(s) > 253 {
-		return fieldError(field, "longer than 253 characters (RFC 1035 §2.3.4)")
-	}
-	label, digits := 0, true // the current label's length; all digits so far
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '.' {
-			switch {
-			case label == 0 && i == len(s):
-				return fieldError(field, "trailing dot or empty name (RFC 5321 §4.1.2)")
-			case label == 0:
-				return fieldError(field, "empty label (RFC 1035 §2.3.1)")
-			case label > 63:
-				return fieldError(field, "label longer than 63 characters (RFC 1035 §2.3.4)")
-			case s[i-1] == '-':
-				return fieldError(field, "label ends with a hyphen (RFC 1035 §2.3.1)")
-			}
-			if i < len(s) {
-				label, digits = 0, true
-			}
-			continue
-		}
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_':
-			digits = false
-		case c == '-' && label > 0:
-			digits = false
-		case c == '-':
-			return fieldError(field, "label starts with a hyphen (RFC 1035 §2.3.1)")
-		case c >= 0x80 && utf8OK:
-			digits = false
-		default:
-			return fieldError(field, "character "+byteHex(c)+" not allowed in a host name (RFC 1035 §2.3.1)")
-		}
-		label++
-	}
-	if digits {
-		return fieldError(field, "last label all digits: an IP address is no host name (RFC 1123 §2.1)")
-	}
-	return nil
-}
-
-// checkAddressLiteral checks "[IPv4]" or "[IPv6:address]" (RFC 5321
-// §4.1.3).
-func checkAddressLiteral(field, s string) error {
-	inner, closed := strings.CutSuffix(s[1:], "]")
-	addr, v6 := cutPrefixFold(inner, "IPv6:")
-	ip, err := netip.ParseAddr(addr)
-	if !closed || err != nil || ip.Is6() != v6 || ip.Zone() != "" {
-		return fieldError(field, "not an address literal [IPv4] or [IPv6:address] (RFC 5321 §4.1.3)")
-	}
-	return nil
-}
-
-// cutPrefixFold is strings.CutPrefix with the prefix matched in any case.
-func cutPrefixFold(s, prefix string) (string, bool) {
-	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
-		return s[len(prefix):], true
-	}
-	return s, false
-}
-
 func checkMTA(field string, m MTA) error {
 	// RFC 5321 §4.1.3: no address literal carries a zone, and its text
 	// could break the field line.
 	if m.IP.Zone() != "" {
 		return fieldError(field+".IP", "an IPv6 zone is no part of an address literal (RFC 5321 §4.1.3)")
+	}
+	if m.Name == "" {
+		return nil
 	}
 	if err := checkHost("Name", m.Name, false); err != nil {
 		return inField(field+".", err)

@@ -2,6 +2,7 @@ package dsn_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/mail"
@@ -141,4 +142,21 @@ func ExampleEncodeXtext() {
 	// Output:
 	// QQ+20314+2B159
 	// QQ 314+159
+}
+
+// A caller that checks addresses before composing keeps the rule and
+// names the field as its own users know it.
+func ExampleCheckMailbox() {
+	for _, addr := range []string{"alice@example.org", "alice@192.0.2.1", "jörg@example.org"} {
+		var fe *dsn.FieldError
+		if errors.As(dsn.CheckMailbox(addr, false), &fe) {
+			fmt.Printf("return_path: %s\n", fe.Reason)
+			continue
+		}
+		fmt.Printf("%s: ok\n", addr)
+	}
+	// Output:
+	// alice@example.org: ok
+	// return_path: last label all digits: an IP address is no host name (RFC 1123 §2.1)
+	// return_path: non-ASCII address without SMTPUTF8 (RFC 6531 §3.3)
 }

@@ -163,15 +163,19 @@ func ParseEnvID(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := checkEnvID("ENVID", id); err != nil {
+	if err := CheckEnvID(id); err != nil {
 		return "", err
 	}
 	return id, nil
 }
 
-// checkEnvID checks a decoded ENVID as Original-Envelope-Id carries it:
-// printable ASCII (RFC 3464 §2.2.1), at most 100 characters (RFC 3461
-// §4.4), and no white space at its ends, which unfolding drops.
+// CheckEnvID checks a decoded ENVID, as ParseEnvID returns it, for
+// Original-Envelope-Id: printable ASCII (RFC 3464 §2.2.1), at most 100
+// characters (RFC 3461 §4.4), and no white space at its ends, which
+// unfolding drops. The empty string (no ENVID) passes. Its error is a
+// *FieldError for the field "ENVID".
+func CheckEnvID(id string) error { return checkEnvID("ENVID", id) }
+
 func checkEnvID(field, id string) error {
 	if i := indexNotPrintable(id); i >= 0 {
 		return fieldError(field, "character "+byteHex(id[i])+" not printable ASCII (RFC 3464 §2.2.1)")

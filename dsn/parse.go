@@ -307,12 +307,8 @@ func joinFolded(v, scratch []byte) (string, []byte) {
 	}
 	out := scratch[:0]
 	for len(v) > 0 {
-		line := v
-		if i := bytes.IndexByte(v, '\n'); i >= 0 {
-			line, v = v[:i], v[i+1:]
-		} else {
-			v = nil
-		}
+		var line []byte
+		line, v, _ = bytes.Cut(v, []byte("\n"))
 		if line = bytes.TrimSpace(line); len(line) == 0 {
 			continue
 		}

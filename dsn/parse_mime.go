@@ -92,11 +92,7 @@ func (m *mimeReader) skip() delim {
 				if err != nil && err != io.EOF && m.err == nil {
 					m.err = err
 				}
-				b, bol, ok := m.chunk()
-				if !ok {
-					return endOfInput
-				}
-				if d, ok := m.delimiter(b); ok && bol {
+				if d, ok := m.lineDelimiter(); ok {
 					return d
 				}
 				continue
@@ -110,11 +106,7 @@ func (m *mimeReader) skip() delim {
 		}
 		if len(buf) < 3 {
 			// Too little buffered to search: take a line the slow way.
-			b, bol, ok := m.chunk()
-			if !ok {
-				return endOfInput
-			}
-			if d, ok := m.delimiter(b); ok && bol {
+			if d, ok := m.lineDelimiter(); ok {
 				return d
 			}
 			continue
@@ -124,6 +116,17 @@ func (m *mimeReader) skip() delim {
 		m.br.Discard(n)
 		m.atBOL = buf[n-1] == '\n'
 	}
+}
+
+// lineDelimiter reads a line, or a chunk of a long one, and reports
+// whether it ends the body: a delimiter line, or the end of the input.
+func (m *mimeReader) lineDelimiter() (delim, bool) {
+	b, bol, ok := m.chunk()
+	if !ok {
+		return endOfInput, true
+	}
+	d, ok := m.delimiter(b)
+	return d, ok && bol
 }
 
 // collect appends a body to dst up to the next delimiter line, without the

@@ -165,12 +165,8 @@ func (c *composer) writeTextPart() {
 // lines of at most 998 bytes.
 func isCleanText(b []byte) bool {
 	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte("\n"))
 		if len(line) > maxLineLen {
 			return false
 		}

@@ -430,6 +430,7 @@ func TestDecideInvalid(t *testing.T) {
 		{"unknown SPF result", func(ev *Event) { ev.SPF = "maybe" }, "spf"},
 		{"unknown verdict", func(ev *Event) { ev.Content = "ham" }, "verdict"},
 		{"ENVID with a line break", func(ev *Event) { ev.EnvID = "a\nb" }, "envid"},
+		{"ENVID with a leading space", func(ev *Event) { ev.EnvID = " a" }, "envid"},
 		{"bad RET", func(ev *Event) { ev.Ret = "ALL" }, "ret"},
 		{"no recipients", func(ev *Event) { ev.Recipients = nil }, "recipients"},
 		{"recipient without domain", func(ev *Event) { ev.Recipients[0].Address = "bob@" }, "recipients[0].address"},

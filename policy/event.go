@@ -104,8 +104,8 @@ func eventError(field, format string, a ...any) error {
 // the field as in the bouncecheck event JSON ("recipients[0].address").
 func (ev *Event) Validate() error {
 	if rp := plainPath(ev.ReturnPath); rp != "" {
-		if err := checkAddress(rp, ev.SMTPUTF8); err != nil {
-			return eventError("return_path", "%v", err)
+		if err := dsn.CheckMailbox(rp, ev.SMTPUTF8); err != nil {
+			return eventError("return_path", "%s", reason(err))
 		}
 	}
 	// RFC 3464 §2.2.4: Received-From-MTA has no room for an IPv6 zone.
@@ -113,8 +113,10 @@ func (ev *Event) Validate() error {
 		return eventError("client_ip", "%s has a zone, which is local to this host", ev.ClientIP)
 	}
 	// RFC 5321 §4.1.1.1: a Domain or an address literal, in ASCII.
-	if err := checkHost(ev.HELO, true, false); err != nil {
-		return eventError("helo", "%v", err)
+	if ev.HELO != "" {
+		if err := dsn.CheckDomain(ev.HELO); err != nil {
+			return eventError("helo", "%s", reason(err))
+		}
 	}
 	if ev.SPF != "" {
 		if r, err := spf.ParseResult(string(ev.SPF)); err != nil || r != ev.SPF {
@@ -126,8 +128,8 @@ func (ev *Event) Validate() error {
 	default:
 		return eventError("verdict", "unknown verdict %q (want spam or virus)", ev.Content)
 	}
-	if i := indexNotPrintable(ev.EnvID); i >= 0 {
-		return eventError("envid", "byte %#02x not printable ASCII (RFC 3464 §2.2.1)", ev.EnvID[i])
+	if err := dsn.CheckEnvID(ev.EnvID); err != nil {
+		return eventError("envid", "%s", reason(err))
 	}
 	if r, err := dsn.ParseRet(string(ev.Ret)); err != nil || r != ev.Ret {
 		return eventError("ret", "want FULL or HDRS, not %q (RFC 3461 §4.3)", ev.Ret)
@@ -147,7 +149,7 @@ func (ev *Event) Validate() error {
 }
 
 func (rc *Recipient) validate(smtputf8 bool) error {
-	if err := checkAddress(rc.Address, smtputf8); err != nil {
+	if err := dsn.CheckMailbox(rc.Address, smtputf8); err != nil {
 		return fieldErr("address", err)
 	}
 	if rc.ORCPT.Addr != "" {
@@ -176,14 +178,17 @@ func (rc *Recipient) validate(smtputf8 bool) error {
 	if !ok {
 		return fieldErr("status", fmt.Errorf("%s does not agree with action %s (RFC 3464 §2.3.4)", st, rc.action()))
 	}
-	if err := checkHost(rc.RemoteMTA, false, false); err != nil {
-		return fieldErr("remote_mta", err)
+	if rc.RemoteMTA != "" {
+		if err := dsn.CheckHostname(rc.RemoteMTA); err != nil {
+			return fieldErr("remote_mta", err)
+		}
 	}
 	return nil
 }
 
-// fieldErr prefixes err with a field name, for recipients[i].field.
-func fieldErr(field string, err error) error { return fmt.Errorf("%s: %w", field, err) }
+// fieldErr prefixes the reason of err with a field name, for
+// recipients[i].field.
+func fieldErr(field string, err error) error { return fmt.Errorf("%s: %s", field, reason(err)) }
 
 func (rc *Recipient) action() dsn.Action {
 	if rc.Action == "" {

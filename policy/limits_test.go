@@ -146,6 +146,8 @@ func TestDecideAddressChecks(t *testing.T) {
 		{"non-ASCII remote MTA", func(ev *Event) { ev.Recipients[0].RemoteMTA = "mx.bücher.example" }, "recipients[0].remote_mta"},
 		{"hyphen ending a label", func(ev *Event) { ev.Recipients[0].RemoteMTA = "mx-.example" }, "recipients[0].remote_mta"},
 		{"IPv6 literal with a zone", func(ev *Event) { ev.HELO = "[IPv6:fe80::1%eth0]" }, "helo"},
+		{"IP address as a domain (RFC 1123 §2.1)", func(ev *Event) { ev.ReturnPath = "alice@192.0.2.1" }, "return_path"},
+		{"IPv6 tag in lower case (RFC 5234 §2.3)", func(ev *Event) { ev.HELO = "[ipv6:2001:db8::1]" }, ""},
 		{"quoted local part with a space", func(ev *Event) { ev.ReturnPath = `"alice smith"@example.org` }, ""},
 		{"address literal", func(ev *Event) { ev.ReturnPath = "alice@[192.0.2.1]" }, ""},
 		{"IPv6 address literal", func(ev *Event) { ev.ReturnPath = "alice@[IPv6:2001:db8::1]" }, ""},

@@ -173,15 +173,19 @@ func (p *Policy) Validate() error {
 		return policyError("retry_after", "negative duration %v", p.RetryAfter)
 	}
 	if p.Postmaster != "" {
-		if err := checkAddress(p.Postmaster, true); err != nil {
-			return policyError("postmaster", "%v", err)
+		if err := dsn.CheckMailbox(p.Postmaster, true); err != nil {
+			return policyError("postmaster", "%s", reason(err))
 		}
 	}
-	if err := checkHost(p.ReportingMTA, false, false); err != nil {
-		return policyError("reporting_mta", "%v", err)
+	if p.ReportingMTA != "" {
+		if err := dsn.CheckHostname(p.ReportingMTA); err != nil {
+			return policyError("reporting_mta", "%s", reason(err))
+		}
 	}
-	if err := checkHost(p.AuthservID, false, false); err != nil {
-		return policyError("authserv_id", "%v", err)
+	if p.AuthservID != "" {
+		if err := dsn.CheckHostname(p.AuthservID); err != nil {
+			return policyError("authserv_id", "%s", reason(err))
+		}
 	}
 	return nil
 }
@@ -226,7 +230,7 @@ func (p *Policy) settle(hostname func() (string, error)) {
 	d := &p.def
 	d.reportingMTA, d.authservID = p.ReportingMTA, p.AuthservID
 	if d.reportingMTA == "" {
-		if host, err := hostname(); err == nil && host != "" && checkHost(host, false, false) == nil {
+		if host, err := hostname(); err == nil && host != "" && dsn.CheckHostname(host) == nil {
 			d.reportingMTA = host
 		}
 	}
