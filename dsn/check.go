@@ -292,11 +292,18 @@ func checkNoControls(field, s string) (ascii bool, err error) {
 }
 
 // isASCIIText reports whether s is all ASCII. Byte slices, which may be
-// a whole header or body, are checked eight bytes at a time.
+// a whole header or body, are checked 32 bytes at a time, then eight.
 func isASCIIText[T string | []byte](s T) bool {
+	const highBits = 0x8080808080808080
 	if b, ok := any(s).([]byte); ok {
+		le := binary.LittleEndian
+		for ; len(b) >= 32; b = b[32:] {
+			if (le.Uint64(b)|le.Uint64(b[8:])|le.Uint64(b[16:])|le.Uint64(b[24:]))&highBits != 0 {
+				return false
+			}
+		}
 		for ; len(b) >= 8; b = b[8:] {
-			if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			if le.Uint64(b)&highBits != 0 {
 				return false
 			}
 		}
@@ -398,11 +405,7 @@ func (c *composer) checkOptions() error {
 	if o.ReturnSizeLimit < 0 {
 		return fieldError("ComposeOptions.ReturnSizeLimit", "negative")
 	}
-	c.boundary = o.Boundary
-	if c.boundary == "" {
-		var b [34]byte
-		c.boundary = string(appendRandomHex(append(b[:0], "=_"...)))
-	} else if !isBoundary(c.boundary) {
+	if o.Boundary != "" && !isBoundary(o.Boundary) {
 		return fieldError("ComposeOptions.Boundary", "want 1 to 70 bchars (RFC 2046 §5.1.1)")
 	}
 	if c.msgID == nil && o.MessageID != nil {
@@ -413,10 +416,7 @@ func (c *composer) checkOptions() error {
 			c.msgID = []byte(id)
 		}
 	}
-	if c.msgID == nil {
-		c.msgID = appendRandomHex(make([]byte, 0, 33+len(c.r.ReportingMTA)))
-		c.msgID = append(append(c.msgID, '@'), c.r.ReportingMTA...)
-	}
+	c.makeIdentifiers()
 	return nil
 }
 

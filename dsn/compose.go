@@ -89,6 +89,7 @@ func Compose(w io.Writer, r *Report, original io.Reader, opts ComposeOptions) (E
 	c.out.buf, scratch = scratch[:outSize:outSize], scratch[outSize:]
 	c.lineBuf, scratch = scratch[:0:lineSize], scratch[lineSize:]
 	c.text, scratch = scratch[:0:textSize], scratch[textSize:]
+	c.ids, scratch = scratch[:0:idsSize], scratch[idsSize:]
 	c.orig.buf = scratch[:0:readChunk]
 	if err := c.check(); err != nil {
 		return Envelope{}, err
@@ -130,8 +131,9 @@ type composer struct {
 	// Decided by check.
 	rcpt     string // the return path, source route stripped
 	global   bool   // RFC 6533 types
-	boundary string
+	boundary []byte
 	msgID    []byte // without angle brackets
+	ids      []byte // room for boundary and msgID, from scratch
 
 	orig     original
 	returned Returned
@@ -155,7 +157,8 @@ const (
 	outSize     = 1024
 	lineSize    = 256
 	textSize    = 512
-	scratchSize = outSize + lineSize + textSize + readChunk
+	idsSize     = 128 // a random boundary and Message-ID, for a host of up to 61 bytes
+	scratchSize = outSize + lineSize + textSize + idsSize + readChunk
 )
 
 // The default Subject by the most serious action reported.
@@ -262,7 +265,7 @@ func (c *composer) delimiter(last bool) {
 	}
 	c.parts++
 	c.out.WriteString("--")
-	c.out.WriteString(c.boundary)
+	c.out.Write(c.boundary)
 	if last {
 		c.out.WriteString("--")
 	}
@@ -288,12 +291,30 @@ func (c *composer) field(name, value string) {
 	c.end(b)
 }
 
-// appendRandomHex appends 16 random bytes in hex: unguessable enough for
-// a Message-ID or a boundary that no original may hold by chance.
-func appendRandomHex(b []byte) []byte {
-	var r [16]byte
-	rand.Read(r[:])
-	return hex.AppendEncode(b, r[:])
+// randomLen is the random bytes in a generated boundary or Message-ID:
+// unguessable enough that no original holds them by chance or design.
+const randomLen = 16
+
+// makeIdentifiers settles the boundary and the Message-ID: the options'
+// or random ones, in c.ids. One read of randomness serves both.
+func (c *composer) makeIdentifiers() {
+	newBoundary, newID := c.opts.Boundary == "", c.msgID == nil
+	var random [2 * randomLen]byte
+	if newBoundary || newID {
+		rand.Read(random[:])
+	}
+	b := c.ids
+	if newBoundary {
+		b = hex.AppendEncode(append(b, "=_"...), random[:randomLen])
+	} else {
+		b = append(b, c.opts.Boundary...)
+	}
+	c.boundary = b[:len(b):len(b)] // the Message-ID follows it in b
+	if newID {
+		b = hex.AppendEncode(b, random[randomLen:])
+		b = append(append(b, '@'), c.r.ReportingMTA...)
+		c.msgID = b[len(c.boundary):]
+	}
 }
 
 // textBuffer collects the human-readable part for the Text hook.

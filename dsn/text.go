@@ -164,19 +164,17 @@ func (c *composer) writeTextPart() {
 // (RFC 2045 §2.7, §2.8): no NUL or other controls but tab and LF, and
 // lines of at most 998 bytes.
 func isCleanText(b []byte) bool {
-	for len(b) > 0 {
-		var line []byte
-		line, b, _ = bytes.Cut(b, []byte("\n"))
-		if len(line) > maxLineLen {
+	lineStart := 0
+	for i, ch := range b {
+		if !isCtl(ch) || ch == '\t' {
+			continue
+		}
+		if ch != '\n' || i-lineStart > maxLineLen {
 			return false
 		}
-		for _, ch := range line {
-			if ch != '\t' && isCtl(ch) {
-				return false
-			}
-		}
+		lineStart = i + 1
 	}
-	return true
+	return len(b)-lineStart <= maxLineLen
 }
 
 // encodeSubject returns s as is when ASCII, else as RFC 2047 encoded
