@@ -108,11 +108,29 @@ func (c *crlfWriter) write(p []byte) {
 }
 
 // cleanLines returns the length of the run of complete lines at the start
-// of p that already end in CRLF, hold no bare CR and fit in 998 bytes: one
-// IndexByte per line, and one count of the CRs for them all.
+// of p that already end in CRLF, hold no bare CR and fit in 998 bytes.
 func (c *crlfWriter) cleanLines(p []byte) int {
-	end, lines, col := 0, 0, c.col
-	for {
+	// The first line is searched for: it may go on from the last write.
+	end := searchLines(p, c.col, 1)
+	if end == 0 {
+		return 0
+	}
+	if last := bytes.LastIndexByte(p, '\n'); linesProven(p[end-1 : last+1]) {
+		end = last + 1
+	} else {
+		end += searchLines(p[end:], 0, -1)
+	}
+	c.col = 0
+	return end
+}
+
+// searchLines returns the length of the run of up to max complete lines
+// (all, when max < 0) at the start of p that end in CRLF, hold no bare CR
+// and fit in 998 bytes, col bytes of the first one having been written
+// before: one IndexByte per line, and one count of the CRs for them all.
+func searchLines(p []byte, col, max int) int {
+	end, lines := 0, 0
+	for lines != max {
 		j := bytes.IndexByte(p[end:], '\n')
 		if j <= 0 || p[end+j-1] != '\r' || col+j-1 > maxLineLen {
 			break
@@ -124,7 +142,6 @@ func (c *crlfWriter) cleanLines(p []byte) int {
 	if lines == 0 || bytes.Count(p[:end], []byte{'\r'}) != lines {
 		return 0
 	}
-	c.col = 0
 	return end
 }
 

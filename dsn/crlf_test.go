@@ -1,0 +1,101 @@
+package dsn
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// allLinesClean is the reference linesProven must agree with: every line
+// of q[1:] ends in CRLF, holds no bare CR and fits in 998 bytes
+// (RFC 5322 §2.1, §2.1.1, §2.3), found by searching line by line.
+func allLinesClean(q []byte) bool {
+	return searchLines(q[1:], 0, -1) == len(q)-1
+}
+
+// proofInput makes q as cleanLines hands it over: the LF that ends the
+// line before, and lines up to a last LF.
+func proofInput(lines string) []byte {
+	q := []byte("\n" + lines)
+	if q[len(q)-1] != '\n' {
+		q = append(q, '\r', '\n')
+	}
+	return q
+}
+
+// RFC 5322 §2.3: a CR or an LF put anywhere in clean lines, at every
+// offset against the 64-byte windows and the overlapping last one, is
+// never proven clean.
+func TestLinesProvenMissesNoStrayCRLFRFC5322Section2_3(t *testing.T) {
+	for _, width := range []int{2, 3, 63, 64, 65, 70, 78} {
+		clean := proofInput(strings.Repeat(strings.Repeat("x", width-2)+"\r\n", 400/width+3))
+		for i := 1; i < len(clean); i++ {
+			for _, c := range []byte{'\r', '\n', 'y'} {
+				q := bytes.Clone(clean)
+				q[i] = c
+				if linesProven(q) && !allLinesClean(q) {
+					t.Fatalf("width %d: %q at %d proven clean", width, c, i)
+				}
+			}
+		}
+	}
+}
+
+// RFC 5322 §2.1.1: a line over 998 bytes is never proven clean, wherever
+// it lies against the windows; one of 998 is clean, proven or not.
+func TestLinesProvenMissesNoLongLineRFC5322Section2_1_1(t *testing.T) {
+	for lead := range 66 {
+		for trail := range 130 {
+			for _, n := range []int{998, 999, 1000} {
+				q := proofInput(strings.Repeat("b", lead) + "\r\n" + strings.Repeat("c", n) + "\r\n" +
+					strings.Repeat("d\r\n", trail/3) + strings.Repeat("e", trail%3))
+				if linesProven(q) && !allLinesClean(q) {
+					t.Fatalf("lead %d, trail %d, line of %d: proven clean", lead, trail, n)
+				}
+				if n <= maxLineLen && !allLinesClean(q) {
+					t.Fatalf("lead %d, trail %d: a line of %d is not clean", lead, trail, n)
+				}
+			}
+		}
+	}
+}
+
+// Random lines with every kind of line break and length agree with the
+// search.
+func TestLinesProvenAgreesWithSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ends := []string{"\r\n", "\r\n", "\r\n", "\n", "\r", "\r\r\n", "\n\r"}
+	proven := 0
+	for i := range 3000 {
+		kinds := 1 + i%2*(len(ends)-1) // half the inputs have only CRLF
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(strings.Repeat("z", rng.IntN(1100)>>rng.IntN(6)))
+			b.WriteString(ends[rng.IntN(kinds)])
+		}
+		q := proofInput(b.String())
+		got, want := linesProven(q), allLinesClean(q)
+		if got && !want {
+			t.Fatalf("proven clean, but not: %q", q)
+		}
+		if got {
+			proven++
+		}
+	}
+	t.Logf("%d of 3000 proven clean", proven)
+}
+
+func FuzzLinesProven(f *testing.F) {
+	f.Add(strings.Repeat("line\r\n", 20))
+	f.Add(strings.Repeat("line\r\n", 20) + "bare\n" + strings.Repeat("line\r\n", 20))
+	f.Add(strings.Repeat("w", 1200) + "\r\n")
+	f.Fuzz(func(t *testing.T, lines string) {
+		if lines == "" {
+			return
+		}
+		if q := proofInput(lines); linesProven(q) && !allLinesClean(q) {
+			t.Fatalf("proven clean, but not: %q", q)
+		}
+	})
+}
