@@ -85,7 +85,7 @@ func Compose(w io.Writer, r *Report, original io.Reader, opts ComposeOptions) (E
 		return Envelope{}, fieldError("Report", "nil report")
 	}
 	c := &composer{r: r, opts: opts}
-	scratch := make([]byte, scratchSize)
+	scratch := c.scratch[:]
 	c.out.buf, scratch = scratch[:outSize:outSize], scratch[outSize:]
 	c.lineBuf, scratch = scratch[:0:lineSize], scratch[lineSize:]
 	c.text, scratch = scratch[:0:textSize], scratch[textSize:]
@@ -149,10 +149,13 @@ type composer struct {
 	parts int // delimiters written
 
 	lineBuf []byte // room for a header field, from scratch
+
+	// Last, so that the garbage collector, which scans a value only up to
+	// its last pointer, never reads it; one allocation with the composer.
+	scratch [scratchSize]byte
 }
 
-// Room for the common case, carved from one allocation without pointers,
-// which the garbage collector need not scan.
+// Room for the common case, carved from the composer's scratch.
 const (
 	outSize     = 1024
 	lineSize    = 256
