@@ -131,7 +131,7 @@ func (c *composer) checkRecipientFields(rc *Recipient) error {
 			return err
 		}
 	}
-	if err := checkActionStatus(rc.Action, rc.Status); err != nil {
+	if err := CheckActionStatus(rc.Action, rc.Status); err != nil {
 		return err
 	}
 	if err := checkMTA("RemoteMTA", rc.RemoteMTA); err != nil {
@@ -152,11 +152,12 @@ func (c *composer) checkRecipientFields(rc *Recipient) error {
 	return c.checkExtensions(rc.Extensions)
 }
 
-// checkActionStatus checks the action and that the status class agrees
+// CheckActionStatus checks the action and that the status class agrees
 // with it (RFC 3464 §2.3.3, §2.3.4): failed is 5.x.x, or 4.x.x once
 // retries ran out; delayed is 4.x.x; the others are 2.x.x. A zero status
-// is filled in from the action (statusFor).
-func checkActionStatus(a Action, st Status) error {
+// passes: Compose fills it in from the action. Its error is a *FieldError
+// for the field "Action" or "Status".
+func CheckActionStatus(a Action, st Status) error {
 	var fits bool
 	switch a {
 	case ActionFailed:

@@ -161,22 +161,13 @@ func (rc *Recipient) validate(smtputf8 bool) error {
 	if rc.Notify&dsn.NotifyNever != 0 && rc.Notify != dsn.NotifyNever {
 		return fieldErr("notify", errors.New("NEVER must stand alone (RFC 3461 §4.1)"))
 	}
-	// RFC 3464 §2.3.4: the status class must agree with the action; a
-	// failure may be 4.x.x once retries have run out.
-	st := rc.status()
-	var ok bool
-	switch rc.action() {
-	case dsn.ActionFailed:
-		ok = st.Class == 4 || st.Class == 5
-	case dsn.ActionDelayed:
-		ok = st.Class == 4
-	case dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded:
-		ok = st.Class == 2
-	default:
-		return fieldErr("action", fmt.Errorf("unknown action %q (RFC 3464 §2.3.3)", rc.Action))
-	}
-	if !ok {
-		return fieldErr("status", fmt.Errorf("%s does not agree with action %s (RFC 3464 §2.3.4)", st, rc.action()))
+	// RFC 3464 §2.3.4: the status class must agree with the action.
+	if err := dsn.CheckActionStatus(rc.action(), rc.status()); err != nil {
+		field := "status"
+		if fe := (*dsn.FieldError)(nil); errors.As(err, &fe) && fe.Field == "Action" {
+			field = "action"
+		}
+		return fieldErr(field, err)
 	}
 	if rc.RemoteMTA != "" {
 		if err := dsn.CheckHostname(rc.RemoteMTA); err != nil {
