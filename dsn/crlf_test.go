@@ -99,3 +99,40 @@ func FuzzLinesProven(f *testing.F) {
 		}
 	})
 }
+
+// Whatever it is given, in whatever writes, crlfWriter writes lines that
+// end in CRLF, hold no bare CR and fit in 998 bytes (RFC 5322 §2.1,
+// §2.1.1, §2.3), and drops nothing but line breaks and the folds' spaces.
+func FuzzCRLFWriter(f *testing.F) {
+	f.Add([]byte(strings.Repeat("line\r\n", 30)+"bare\n"+strings.Repeat("line\r\n", 30)), uint16(100))
+	f.Add([]byte(strings.Repeat("x", 1500)+"\r\n"+strings.Repeat("y\r", 40)), uint16(999))
+	f.Fuzz(func(t *testing.T, in []byte, split uint16) {
+		at := min(int(split), len(in))
+		var out bytes.Buffer
+		s := &sink{w: &out, buf: make([]byte, 64)}
+		c := crlfWriter{w: s}
+		c.Write(in[:at])
+		c.Write(in[at:])
+		c.close()
+		if err := s.flush(); err != nil {
+			t.Fatal(err)
+		}
+		b := out.Bytes()
+		for i, ch := range b {
+			if ch == '\n' && (i == 0 || b[i-1] != '\r') || ch == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+				t.Fatalf("bare CR or LF at %d of %q", i, b)
+			}
+		}
+		for _, line := range bytes.Split(b, []byte("\r\n")) {
+			if len(line) > maxLineLen {
+				t.Fatalf("line of %d bytes", len(line))
+			}
+		}
+		strip := func(p []byte) string {
+			return strings.NewReplacer("\r", "", "\n", "", " ", "").Replace(string(p))
+		}
+		if strip(b) != strip(in) {
+			t.Fatalf("content changed:\n%q\n%q", in, b)
+		}
+	})
+}
