@@ -16,9 +16,11 @@ type crlfWriter struct {
 	col int // bytes on the current line
 }
 
-// crlfBlock is how much Write checks before it copies: a block the check
-// has just read is still in cache when the copy reads it again.
-const crlfBlock = 64 << 10
+// crlfBlock is how much Write checks before it copies: little enough that
+// the block the check has just read is still in cache when the copy reads
+// it again, and enough that the copy is one large memmove (from 1 MB the
+// runtime's streams past the cache on amd64, as the baseline's does).
+const crlfBlock = 1 << 20
 
 func (c *crlfWriter) Write(p []byte) (int, error) {
 	n := len(p)
