@@ -46,9 +46,9 @@ window:
 	VPOR     Y2, Y8, Y8
 	VPOR     Y3, Y8, Y8
 	VPOR     Y0, Y1, Y4
-	LEAQ     1(R9), R9     // LEAQ keeps the flags VPTEST sets
+	INCQ     R9            // one more window without an LF,
 	VPTEST   Y4, Y4
-	CMOVQNE  R11, R9       // an LF ends the run
+	CMOVQNE  R11, R9       // unless this one had one
 	CMPQ     R9, $14
 	JAE      fail
 	ADDQ     $64, DI

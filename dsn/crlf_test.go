@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // allLinesClean is the reference linesProven must agree with: every line
@@ -100,39 +102,89 @@ func FuzzLinesProven(f *testing.F) {
 	})
 }
 
-// Whatever it is given, in whatever writes, crlfWriter writes lines that
-// end in CRLF, hold no bare CR and fit in 998 bytes (RFC 5322 §2.1,
-// §2.1.1, §2.3), and drops nothing but line breaks and the folds' spaces.
+// writeCRLF writes in through crlfWriter in pieces split at the given
+// offsets, as Compose would, and returns what came out.
+func writeCRLF(t testing.TB, in []byte, splits ...int) []byte {
+	var out bytes.Buffer
+	s := &sink{w: &out, buf: make([]byte, 64)}
+	c := crlfWriter{w: s}
+	prev := 0
+	for _, at := range splits {
+		at = min(max(at, prev), len(in))
+		c.Write(in[prev:at])
+		prev = at
+	}
+	c.Write(in[prev:])
+	c.close()
+	if err := s.flush(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// checkCRLFOutput checks what crlfWriter made of in: lines that end in
+// CRLF, hold no bare CR and fit in 998 bytes (RFC 5322 §2.1, §2.1.1,
+// §2.3), and the bytes of in, in order, with nothing added but line
+// breaks and the one space after each fold.
+func checkCRLFOutput(t testing.TB, in, out []byte) {
+	t.Helper()
+	for i, ch := range out {
+		if ch == '\n' && (i == 0 || out[i-1] != '\r') || ch == '\r' && (i+1 == len(out) || out[i+1] != '\n') {
+			t.Fatalf("bare CR or LF at %d of %q", i, out)
+		}
+	}
+	lines := bytes.Split(out, []byte("\r\n"))
+	for _, line := range lines {
+		if len(line) > maxLineLen {
+			t.Fatalf("line of %d bytes", len(line))
+		}
+	}
+	// Without line breaks, in and out differ only by the folds' spaces: a
+	// space at the start of a line that follows a full one.
+	want := strings.NewReplacer("\r", "", "\n", "").Replace(string(in))
+	var got []byte
+	for i, line := range lines {
+		if i > 0 && len(lines[i-1]) == maxLineLen && bytes.HasPrefix(line, []byte(" ")) && !bytes.HasPrefix([]byte(want[len(got):]), line) {
+			line = line[1:]
+		}
+		got = append(got, line...)
+	}
+	if string(got) != want {
+		t.Fatalf("content changed:\n%q\n%q", in, out)
+	}
+}
+
+// Whatever it is given, in up to three writes, crlfWriter writes lines
+// that end in CRLF and fit in 998 bytes, and loses nothing.
 func FuzzCRLFWriter(f *testing.F) {
-	f.Add([]byte(strings.Repeat("line\r\n", 30)+"bare\n"+strings.Repeat("line\r\n", 30)), uint16(100))
-	f.Add([]byte(strings.Repeat("x", 1500)+"\r\n"+strings.Repeat("y\r", 40)), uint16(999))
-	f.Fuzz(func(t *testing.T, in []byte, split uint16) {
-		at := min(int(split), len(in))
-		var out bytes.Buffer
-		s := &sink{w: &out, buf: make([]byte, 64)}
-		c := crlfWriter{w: s}
-		c.Write(in[:at])
-		c.Write(in[at:])
-		c.close()
-		if err := s.flush(); err != nil {
-			t.Fatal(err)
-		}
-		b := out.Bytes()
-		for i, ch := range b {
-			if ch == '\n' && (i == 0 || b[i-1] != '\r') || ch == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
-				t.Fatalf("bare CR or LF at %d of %q", i, b)
-			}
-		}
-		for _, line := range bytes.Split(b, []byte("\r\n")) {
-			if len(line) > maxLineLen {
-				t.Fatalf("line of %d bytes", len(line))
-			}
-		}
-		strip := func(p []byte) string {
-			return strings.NewReplacer("\r", "", "\n", "", " ", "").Replace(string(p))
-		}
-		if strip(b) != strip(in) {
-			t.Fatalf("content changed:\n%q\n%q", in, b)
-		}
+	f.Add([]byte(strings.Repeat("line\r\n", 30)+"bare\n"+strings.Repeat("line\r\n", 30)), uint16(100), uint16(200))
+	f.Add([]byte(strings.Repeat("x", 1500)+"\r\n"+strings.Repeat("y\r", 40)), uint16(999), uint16(1000))
+	f.Fuzz(func(t *testing.T, in []byte, i, j uint16) {
+		checkCRLFOutput(t, in, writeCRLF(t, in, int(i), int(j)))
 	})
+}
+
+// A write larger than crlfBlock is checked a block at a time: what a
+// block's end splits comes out as if written whole.
+func TestCRLFWriterAcrossBlocks(t *testing.T) {
+	line := strings.Repeat("b", 68) + "\r\n"
+	body := strings.Repeat(line, 2*crlfBlock/len(line)+2)
+	for _, tt := range []struct {
+		name string
+		at   int // where in body the change goes, against the first block's end
+		old  string
+		new  string
+	}{
+		{"CRLF split by the block end", crlfBlock - 1, "b", "\r"},
+		{"bare LF after the block end", crlfBlock + 5, "b", "\n"},
+		{"bare CR before the block end", crlfBlock - 3, "b", "\r"},
+		{"long line across the block end", crlfBlock - 500, "", strings.Repeat("l", 1200)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			in := []byte(body[:tt.at] + tt.new + body[tt.at+len(tt.old):])
+			out := writeCRLF(t, in)
+			checkCRLFOutput(t, in, out)
+			assert.Equal(t, string(out), string(writeCRLF(t, in, crlfBlock/3, crlfBlock+7)), "the same in other writes")
+		})
+	}
 }
