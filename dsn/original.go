@@ -298,6 +298,12 @@ func contentEncoding(b []byte) string {
 }
 
 func hasLongLine(b []byte) bool {
+	// Most originals are CRLF lines, which the vector check can prove short
+	// at once: the first and the last line are only measured.
+	first, last := bytes.IndexByte(b, '\n'), bytes.LastIndexByte(b, '\n')
+	if first >= 0 && first <= maxLineLen && len(b)-last-1 <= maxLineLen && linesProven(b[first:last+1]) {
+		return false
+	}
 	for start := 0; start < len(b); {
 		end := lineEnd(b, start)
 		// A lone CR ends a line too, and a CRLF's CR an empty piece.
