@@ -16,6 +16,11 @@ type CacheOptions struct {
 	// MaxEntries bounds the number of answers kept; the least recently
 	// used goes first. Zero means 10000.
 	MaxEntries int
+	// MaxBytes bounds, approximately, the memory the kept answers take:
+	// their names, strings, addresses and bookkeeping. The least recently
+	// used go first; an answer that alone would take more than a 64th of
+	// MaxBytes is returned but not kept. Zero means 32 MiB.
+	MaxBytes int
 	// DefaultTTL is how long an answer is kept when the wrapped resolver
 	// does not give its TTL (as *net.Resolver does not). Zero means 5
 	// minutes.
@@ -34,9 +39,12 @@ type CacheOptions struct {
 // A Cache is a Resolver that keeps the answers of another Resolver for as
 // long as their TTLs allow, when the resolver gives them (this package's
 // resolvers do), else for CacheOptions.DefaultTTL. "Not found" answers are
-// kept for a bounded time; temporary failures are not kept. Concurrent
-// identical lookups share one query to the wrapped resolver. A Cache is
-// safe for concurrent use; the slices it returns are the caller's.
+// kept for a bounded time; temporary failures are not kept. What is kept is
+// bounded in entries and in bytes. Concurrent identical lookups share one
+// query to the wrapped resolver. A Cache is safe for concurrent use; the
+// slices it returns are the caller's. Make one with NewCache: the zero
+// value has no resolver to ask, and fails every lookup with a temporary
+// *net.DNSError.
 type Cache struct {
 	r    Resolver
 	opts CacheOptions
@@ -44,6 +52,7 @@ type Cache struct {
 	mu      sync.Mutex
 	entries map[lookupQuery]*list.Element // of *cacheEntry
 	lru     *list.List                    // most recently used first
+	bytes   int                           // the sum of the entries' sizes
 	flights map[lookupQuery]*flight
 }
 
@@ -53,7 +62,17 @@ type cacheEntry struct {
 	a       lookupAnswer
 	err     *net.DNSError
 	expires time.Time
+	size    int // what it accounts for in Cache.bytes
 }
+
+// maxEntryShare bounds what one answer may take of CacheOptions.MaxBytes:
+// an answer larger than a 64th is not kept, so that one hostile answer
+// (a wildcard zone answering every name with 64 KB, say) pushes out at most
+// that share of the others. At the default 32 MiB the limit is 512 KiB:
+// eight times the largest TXT answer one DNS message can carry (65535
+// octets over TCP, RFC 1035 §4.2.2), and more than A and AAAA answers
+// filling two such messages take, so no genuine answer goes unkept.
+const maxEntryShare = 64
 
 // A flight is a query to the wrapped resolver that other callers wait for.
 type flight struct {
@@ -70,6 +89,9 @@ type flight struct {
 func NewCache(r Resolver, opts CacheOptions) *Cache {
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = 10000
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 32 << 20
 	}
 	if opts.DefaultTTL <= 0 {
 		opts.DefaultTTL = 5 * time.Minute
@@ -123,6 +145,11 @@ func (c *Cache) LookupAddr(ctx context.Context, addr string) ([]string, error) {
 // lookup implements ttlResolver: a kept answer carries its remaining TTL,
 // so that caches can be stacked.
 func (c *Cache) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
+	if c.r == nil {
+		// A zero Cache, not made by NewCache: nothing to ask, and no
+		// maps to keep answers in.
+		return lookupAnswer{}, errTemporary(q.name, "no resolver to ask: a Cache is made by NewCache")
+	}
 	q = q.canonical()
 	for {
 		c.mu.Lock()
@@ -179,8 +206,7 @@ func (c *Cache) kept(q lookupQuery) (lookupAnswer, bool, error) {
 	e := el.Value.(*cacheEntry)
 	left := c.until(e.expires)
 	if left <= 0 {
-		c.lru.Remove(el)
-		delete(c.entries, q)
+		c.remove(el)
 		return lookupAnswer{}, false, nil
 	}
 	c.lru.MoveToFront(el)
@@ -258,22 +284,33 @@ func (c *Cache) ttlFor(a lookupAnswer, err error) (time.Duration, bool) {
 	return ttl, ttl > 0
 }
 
-// keep stores an answer for ttl, evicting the least recently used answer
-// when full. c.mu is held.
+// keep stores an answer for ttl in place of any kept for q, and evicts the
+// least recently used answers until no more than MaxEntries and MaxBytes
+// are kept. An answer that alone would take more than its share of
+// MaxBytes (maxEntryShare) is not stored; the one it replaces goes all
+// the same. c.mu is held.
 func (c *Cache) keep(q lookupQuery, a lookupAnswer, err error, ttl time.Duration) {
+	if el, ok := c.entries[q]; ok {
+		c.remove(el)
+	}
 	e := &cacheEntry{q: q, a: a, expires: c.now().Add(ttl)}
 	e.err, _ = err.(*net.DNSError)
-	if el, ok := c.entries[q]; ok {
-		el.Value = e
-		c.lru.MoveToFront(el)
+	e.size = e.footprint()
+	if e.size > c.opts.MaxBytes/maxEntryShare {
 		return
 	}
 	c.entries[q] = c.lru.PushFront(e)
-	for c.lru.Len() > c.opts.MaxEntries {
-		oldest := c.lru.Back()
-		c.lru.Remove(oldest)
-		delete(c.entries, oldest.Value.(*cacheEntry).q)
+	c.bytes += e.size
+	for c.lru.Len() > c.opts.MaxEntries || c.bytes > c.opts.MaxBytes {
+		c.remove(c.lru.Back())
 	}
+}
+
+// remove forgets a kept answer. c.mu is held.
+func (c *Cache) remove(el *list.Element) {
+	e := c.lru.Remove(el).(*cacheEntry)
+	delete(c.entries, e.q)
+	c.bytes -= e.size
 }
 
 // now reads the clock.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -466,4 +467,25 @@ func TestCacheKeysOnCanonicalName(t *testing.T) {
 		assert.Equal(t, []string{"v=spf1 mx -all"}, txt, name)
 	}
 	assert.Equal(t, int64(1), h.n.Load())
+}
+
+// A zero Cache has no resolver to ask: every lookup fails with a bare,
+// temporary *net.DNSError naming what was asked, and a check through it
+// is temperror, never a panic.
+func TestZeroCache(t *testing.T) {
+	var c spf.Cache
+	ctx := context.Background()
+	_, err := c.LookupTXT(ctx, "example.com")
+	assert.Equal(t, "temporary", lookupOutcome(t, err, "example.com"), "TXT")
+	_, err = c.LookupMX(ctx, "example.com")
+	assert.Equal(t, "temporary", lookupOutcome(t, err, "example.com"), "MX")
+	_, err = c.LookupIPAddr(ctx, "example.com")
+	assert.Equal(t, "temporary", lookupOutcome(t, err, "example.com"), "IP")
+	_, err = c.LookupNetIP(ctx, "ip4", "example.com")
+	assert.Equal(t, "temporary", lookupOutcome(t, err, "example.com"), "A")
+	_, err = c.LookupAddr(ctx, "192.0.2.1")
+	assert.Equal(t, "temporary", lookupOutcome(t, err, "192.0.2.1"), "PTR")
+
+	v := (&spf.Checker{Resolver: &c}).Check(ctx, netip.MustParseAddr("192.0.2.1"), "mail.example.com", "alice@example.com")
+	assert.Equal(t, spf.TempError, v.Result)
 }

@@ -247,6 +247,44 @@ func TestNetworkResolverMisbehavingServers(t *testing.T) {
 			want: "temporary",
 		},
 		{
+			rfc: "RFC 2181 §9 truncated over TCP too, with part of the records",
+			udp: truncated,
+			tcp: func(req *dns.Msg) []byte {
+				return rawReply(req, func(m *dns.Msg) {
+					rawTXT(req, "v=spf1 -all")(m)
+					m.Truncated = true
+				})
+			},
+			want: "temporary",
+		},
+		{
+			rfc:  "RFC 2181 §9 truncated over TCP too, empty",
+			udp:  truncated,
+			tcp:  func(req *dns.Msg) []byte { return truncated(req)[0] },
+			want: "temporary",
+		},
+		{
+			rfc: "RFC 2181 §9 truncated over TCP mid-record",
+			udp: truncated,
+			tcp: func(req *dns.Msg) []byte {
+				p := rawReply(req, func(m *dns.Msg) {
+					rawTXT(req, "v=spf1 -all")(m)
+					m.Truncated = true
+				})
+				return p[:len(p)-4]
+			},
+			want: "temporary",
+		},
+		{
+			rfc: "RFC 1035 §4.2.2 a TCP answer that cannot be read whole",
+			udp: truncated,
+			tcp: func(req *dns.Msg) []byte {
+				p := good(req)
+				return p[:len(p)-4]
+			},
+			want: "temporary",
+		},
+		{
 			rfc: "RFC 1035 §4.1.1 SERVFAIL",
 			udp: func(req *dns.Msg) [][]byte {
 				return [][]byte{rawReply(req, func(m *dns.Msg) { m.Rcode = dns.RcodeServerFailure })}

@@ -31,7 +31,8 @@ const defaultAttempts = 2
 // truncated. It accepts only an answer whose ID and question match the
 // query, follows the CNAME chain the answer carries, tries the servers in
 // order until one answers (NXDOMAIN and "no data" are answers; SERVFAIL,
-// REFUSED, referrals and silence are not), and stops at once when the
+// REFUSED, referrals, a CNAME without its target's records or an SOA, an
+// answer truncated over TCP and silence are not), and stops at once when the
 // context is done. A server that rejects EDNS0 is asked again without it
 // (RFC 6891 §7). Names may hold any octet, as such or in RFC 1035 escapes
 // (\032). The zero value uses the servers of /etc/resolv.conf, read at
@@ -140,7 +141,8 @@ func (r *NetworkResolver) resolve(ctx context.Context, servers []string, name st
 			last = err
 			continue
 		}
-		set, ok := rrsetOf(name, resp.Answer, qtype, soaOf(resp.Ns))
+		soa := soaOf(resp.Ns)
+		set, ok := rrsetOf(name, resp.Answer, qtype, soa)
 		switch {
 		case !ok:
 			last = errTemporary(name, server+" answered a looping CNAME chain")
@@ -149,6 +151,18 @@ func (r *NetworkResolver) resolve(ctx context.Context, servers []string, name st
 			// RFC 2308 §2.2: a referral is not "no data"; this server
 			// does not recurse for us.
 			last = errTemporary(name, server+" answered with a referral")
+			continue
+		case resp.Rcode == dns.RcodeSuccess && len(set.rrs) == 0 && set.aliased && soa == nil:
+			// A CNAME chain without its target's records and without an
+			// SOA is not "no data": a server answers with the CNAME alone
+			// when it does not serve the target (RFC 1034 §4.3.2 step 3a),
+			// for the resolver to follow (RFC 1034 §5.3.3 step 4c), and
+			// only the SOA of a negative answer says the target has no
+			// records of the type (RFC 2308 §2.2, §3). Without a chain, an
+			// empty answer with neither SOA nor NS stays "no data" (RFC
+			// 2308 §2.2, NODATA type 3): the server speaks of the name
+			// asked.
+			last = errTemporary(name, server+" answered a CNAME without its target's records")
 			continue
 		case resp.Rcode == dns.RcodeSuccess:
 			if len(set.rrs) == 0 {
@@ -244,7 +258,9 @@ func (r *NetworkResolver) send(ctx context.Context, server string, req *dns.Msg)
 // exchangeOver sends a packed query over network and reads until the answer
 // to it comes. Packets that are not that answer (garbage, another ID,
 // another question) are ignored, as they may be forgeries (RFC 5452 §9.1).
-// Cancelling ctx closes the connection, so that a pending read ends at once.
+// An answer over TCP that is truncated or cannot be read whole is a
+// temporary failure. Cancelling ctx closes the connection, so that a
+// pending read ends at once.
 func exchangeOver(ctx context.Context, network, server string, req *dns.Msg, packed []byte) (*dns.Msg, error) {
 	name := req.Question[0].Name
 	var d net.Dialer
@@ -282,10 +298,21 @@ func exchangeOver(ctx context.Context, network, server string, req *dns.Msg, pac
 		}
 		resp := new(dns.Msg)
 		err = resp.Unpack(msg)
-		resp.Truncated = resp.Truncated || !stream && len(msg) > ednsSize
-		// A truncated answer may end mid-record: only its header and
-		// question are needed, to retry over TCP.
-		if !isAnswerTo(resp, req) || (err != nil && !resp.Truncated) {
+		switch {
+		case !isAnswerTo(resp, req):
+			continue
+		case stream && (err != nil || resp.Truncated):
+			// RFC 2181 §9: the records of a truncated answer may be a
+			// part of the set, and over TCP no larger answer can come;
+			// what is missing is unknown, so nothing is known.
+			return nil, errTemporary(name, server+" sent a truncated answer over TCP")
+		case stream:
+			return resp, nil
+		}
+		// Over UDP, a truncated answer may end mid-record: only its header
+		// and question are needed, to retry over TCP.
+		resp.Truncated = resp.Truncated || len(msg) > ednsSize
+		if err != nil && !resp.Truncated {
 			continue
 		}
 		return resp, nil

@@ -241,3 +241,82 @@ func TestNetworkResolverRetransmits(t *testing.T) {
 	assert.Equal(t, "timeout", lookupOutcome(t, err, "example.com"))
 	assert.Eventually(t, func() bool { return queries.Load() == 6 }, time.Second, 10*time.Millisecond, "Attempts datagrams")
 }
+
+// A CNAME chain without its target's records and without an SOA is a
+// server that did not follow the chain (RFC 1034 §4.3.2 step 3a), not "no
+// data": temporary, and the next server is asked. With the SOA of a
+// negative answer (RFC 2308 §2.2, §3) it is "no data"; NXDOMAIN after a
+// chain is final with or without one (RFC 2308 §2.1, RFC 6604 §2).
+func TestNetworkResolverCNAMEWithoutTargetRecords(t *testing.T) {
+	cname := func(q dns.Question) dns.RR { return rawRR(q.Name + " 60 IN CNAME target.example.net.") }
+	soa := rawRR("example.net. 60 IN SOA ns. hostmaster. 1 7200 900 1209600 60")
+	cases := []struct {
+		rfc   string
+		rcode int
+		edit  func(q dns.Question, m *dns.Msg)
+		want  string // lookupOutcome, of TXT and of IP
+	}{
+		{"RFC 1034 §4.3.2 chain alone", dns.RcodeSuccess, func(q dns.Question, m *dns.Msg) {
+			m.Answer = []dns.RR{cname(q)}
+		}, "temporary"},
+		{"RFC 1034 §4.3.2 chain of two, alone", dns.RcodeSuccess, func(q dns.Question, m *dns.Msg) {
+			m.Answer = []dns.RR{cname(q), rawRR("target.example.net. 60 IN CNAME final.example.net.")}
+		}, "temporary"},
+		{"RFC 2308 §2.2 chain, then no data", dns.RcodeSuccess, func(q dns.Question, m *dns.Msg) {
+			m.Answer, m.Ns = []dns.RR{cname(q)}, []dns.RR{soa}
+		}, "notfound"},
+		{"RFC 2308 §2.1 chain, then NXDOMAIN", dns.RcodeNameError, func(q dns.Question, m *dns.Msg) {
+			m.Answer, m.Ns = []dns.RR{cname(q)}, []dns.RR{soa}
+		}, "notfound"},
+		{"RFC 2308 §2.1 chain, then NXDOMAIN without SOA", dns.RcodeNameError, func(q dns.Question, m *dns.Msg) {
+			m.Answer = []dns.RR{cname(q)}
+		}, "notfound"},
+		{"RFC 2308 §2.2 no data without SOA, no chain", dns.RcodeSuccess, func(q dns.Question, m *dns.Msg) {}, "notfound"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.rfc, func(t *testing.T) {
+			var queries atomic.Int64
+			shaped := serveLoopback(t, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+				queries.Add(1)
+				m := new(dns.Msg)
+				m.SetReply(req)
+				m.RecursionAvailable = true
+				m.Rcode = tc.rcode
+				tc.edit(req.Question[0], m)
+				_ = w.WriteMsg(m)
+			}))
+			r := &spf.NetworkResolver{Servers: []string{shaped}, Timeout: time.Second}
+			_, err := r.LookupTXT(context.Background(), "alias.example.com")
+			assert.Equal(t, tc.want, lookupOutcome(t, err, "alias.example.com"), "TXT")
+			_, err = r.LookupIPAddr(context.Background(), "alias.example.com")
+			assert.Equal(t, tc.want, lookupOutcome(t, err, "alias.example.com"), "IP")
+
+			// A server that follows the chain is asked next.
+			queries.Store(0)
+			followed := serveLoopback(t, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+				q := req.Question[0]
+				m := new(dns.Msg)
+				m.SetReply(req)
+				m.Answer = []dns.RR{cname(q), rawRR(`target.example.net. 60 IN TXT "v=spf1 -all"`)}
+				_ = w.WriteMsg(m)
+			}))
+			r.Servers = append(r.Servers, followed)
+			txt, err := r.LookupTXT(context.Background(), "alias.example.com")
+			if tc.want == "temporary" {
+				require.NoError(t, err)
+				assert.Equal(t, []string{"v=spf1 -all"}, txt)
+			} else {
+				assert.Equal(t, tc.want, lookupOutcome(t, err, "alias.example.com"), "final: not asked further")
+			}
+			assert.Equal(t, int64(1), queries.Load())
+		})
+	}
+
+	// Zone text without an SOA, served: "no data" after a chain comes with
+	// a stand-in SOA, so it stays "no data".
+	z, err := spf.NewZoneResolver(strings.NewReader("alias CNAME host\nhost A 192.0.2.1\n"), "example.com")
+	require.NoError(t, err)
+	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, z)}, Timeout: time.Second}
+	_, err = r.LookupTXT(context.Background(), "alias.example.com")
+	assert.Equal(t, "notfound", lookupOutcome(t, err, "alias.example.com"), "served zone without SOA")
+}

@@ -115,12 +115,14 @@ type ttlResolver interface {
 }
 
 // rrset is the outcome of resolving one name and type: the records of that
-// type at the end of any CNAME chain, and the TTL that bounds their reuse
-// (the smallest in the chain, or the SOA's negative TTL, RFC 2308 §5).
+// type at the end of any CNAME chain, the TTL that bounds their reuse
+// (the smallest in the chain, or the SOA's negative TTL, RFC 2308 §5), and
+// whether there was a chain.
 type rrset struct {
-	rrs    []dns.RR
-	ttl    uint32
-	hasTTL bool
+	rrs     []dns.RR
+	ttl     uint32
+	hasTTL  bool
+	aliased bool // the name asked has a CNAME, followed to the records
 }
 
 // rrsetOf picks from an answer section the records of qtype for qname,
@@ -153,6 +155,7 @@ func rrsetOf(qname string, answer []dns.RR, qtype uint16, soa *dns.SOA) (rrset, 
 			return set, true
 		case target != "":
 			name = canonicalName(target)
+			set.aliased = true
 			continue
 		case soa != nil:
 			// RFC 2308 §5: a negative answer reached through a CNAME
@@ -161,7 +164,7 @@ func rrsetOf(qname string, answer []dns.RR, qtype uint16, soa *dns.SOA) (rrset, 
 		case set.ttl == ^uint32(0):
 			return rrset{}, true // no chain, no SOA: no TTL known
 		}
-		return rrset{ttl: set.ttl, hasTTL: true}, true
+		return set, true
 	}
 	return rrset{}, false
 }
@@ -313,7 +316,14 @@ func joinTXT(parts []string) string {
 	if len(parts) == 1 && !strings.Contains(parts[0], `\`) {
 		return parts[0]
 	}
+	// Escapes only shorten: one allocation, with no spare room for a
+	// Cache to keep unaccounted.
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
 	var b strings.Builder
+	b.Grow(size)
 	for _, p := range parts {
 		for i := 0; i < len(p); {
 			c, next, _ := nextOctet(p, i)

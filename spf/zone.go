@@ -16,7 +16,8 @@ import (
 
 // A ZoneResolver answers from RFC 1035 zone text as a recursive server
 // would: it follows CNAME chains, synthesizes answers from wildcards, and
-// tells NXDOMAIN from "no data". Faults injected per name make it fail like
+// tells NXDOMAIN from "no data", with an SOA (a stand-in where the zone text
+// has none, RFC 2308 §3). Faults injected per name make it fail like
 // a broken server, for tests. Names may hold any octet, as such or in RFC
 // 1035 escapes (\032). It is safe for concurrent use.
 //
@@ -109,7 +110,7 @@ func (z *ZoneResolver) Inject(name string, f Fault) {
 type zoneResult struct {
 	answer []dns.RR // the CNAME chain, then the records asked for
 	rcode  int      // dns.RcodeSuccess, dns.RcodeNameError or dns.RcodeServerFailure
-	soa    *dns.SOA // on negative answers, the zone's SOA when it has one
+	soa    *dns.SOA // on negative answers, the zone's SOA or a stand-in
 	fault  Fault    // the fault that was hit, if any
 }
 
@@ -176,14 +177,23 @@ func (z *ZoneResolver) find(name string) (map[uint16][]dns.RR, string) {
 }
 
 // soaFor returns the SOA of the closest zone apex at or above name, for
-// the negative TTL (RFC 2308 §3).
+// the negative TTL (RFC 2308 §3), or, when the zone text has none there, a
+// stand-in for the root, whose TTL and MINIMUM are the default TTL of
+// records: RFC 2308 §3 wants an SOA in every negative answer, and without
+// one a "no data" reached through a CNAME reads as a server that did not
+// follow the chain (RFC 1034 §4.3.2 step 3a).
 func (z *ZoneResolver) soaFor(name string) *dns.SOA {
 	for name = canonicalName(name); name != ""; name = parentName(name) {
 		if soa := z.names[name][dns.TypeSOA]; len(soa) > 0 {
 			return soa[0].(*dns.SOA)
 		}
 	}
-	return nil
+	return &dns.SOA{
+		Hdr:    dns.RR_Header{Name: ".", Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: defaultZoneTTL},
+		Ns:     ".",
+		Mbox:   ".",
+		Minttl: defaultZoneTTL,
+	}
 }
 
 // withOwner returns rrs as they answer name: wildcard records are copied

@@ -32,6 +32,7 @@ here.wild    MX    10 mx1
 alias        CNAME next
 next         CNAME example.com.
 dangling     CNAME nowhere
+tomx1        CNAME mx1
 loop1        CNAME loop2
 loop2        CNAME loop1
 esc          TXT   "semi\059colon \"quoted\" back\\slash"
@@ -95,6 +96,7 @@ var resolverCases = []struct {
 	{"RFC 4592 §2.2.2 empty non-terminal", "ent.example.com", nil, nil, "notfound", "notfound"},
 	{"RFC 1034 §3.6.2 CNAME chain", "alias.example.com", []string{"v=spf1 mx -all"}, []string{"192.0.2.1", "2001:db8::1"}, "ok", "ok"},
 	{"RFC 1034 §3.6.2 dangling CNAME", "dangling.example.com", nil, nil, "notfound", "notfound"},
+	{"RFC 2308 §2.2 CNAME, then no data", "tomx1.example.com", nil, []string{"192.0.2.10"}, "notfound", "ok"},
 	{"RFC 1034 §3.6.2 CNAME loop", "loop1.example.com", nil, nil, "temporary", "temporary"},
 	{"RFC 4592 §3.3 wildcard", "any.wild.example.com", []string{"wildcard"}, []string{"192.0.2.30"}, "ok", "ok"},
 	{"RFC 4592 §3.3 wildcard, deeper", "a.b.wild.example.com", []string{"wildcard"}, []string{"192.0.2.30"}, "ok", "ok"},
@@ -259,6 +261,17 @@ func TestZoneResolverServeDNS(t *testing.T) {
 	})
 	t.Run("timeout fault sends nothing", func(t *testing.T) {
 		assert.Nil(t, serveOnce(z, "silent.example.com", dns.TypeA, 0, false))
+	})
+	t.Run("RFC 2308 §3 an SOA in negative answers from zone text without one", func(t *testing.T) {
+		z, err := spf.NewZoneResolver(strings.NewReader("alias CNAME host\nhost A 192.0.2.1\n"), "example.com")
+		require.NoError(t, err)
+		for _, name := range []string{"alias.example.com", "host.example.com", "missing.example.com"} {
+			m := serveOnce(z, name, dns.TypeTXT, 0, false)
+			require.Len(t, m.Ns, 1, name)
+			soa, ok := m.Ns[0].(*dns.SOA)
+			require.True(t, ok, name)
+			assert.Equal(t, uint32(3600), min(soa.Hdr.Ttl, soa.Minttl), "%s: the default TTL", name)
+		}
 	})
 }
 
