@@ -3,6 +3,7 @@ package spf
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -66,7 +67,7 @@ func ParseAuthenticationResults(value, authservID string) (Verdict, error) {
 	l.token() // RFC 8601 §2.2: an optional authres-version
 	// RFC 8601 §2.7.2: a field may hold several spf resinfos, one per
 	// identity; the return path's (smtp.mailfrom) is the one callers want.
-	var first Verdict
+	var first, mailfrom Verdict
 	for {
 		l.skipCFWS()
 		if l.done() {
@@ -79,14 +80,20 @@ func ParseAuthenticationResults(value, authservID string) (Verdict, error) {
 		switch {
 		case err != nil:
 			return Verdict{}, err
-		case isSPF && v.Identity == MailFrom && !l.unclosed:
-			return v, nil
+		case isSPF && v.Identity == MailFrom && mailfrom.Result != "":
+			// Two verdicts on the return path: which one is ours?
+			return Verdict{}, fmt.Errorf("%w: Authentication-Results: two spf results for smtp.mailfrom (RFC 8601 §2.7.2)", ErrMalformedHeader)
+		case isSPF && v.Identity == MailFrom:
+			mailfrom = v
 		case isSPF && first.Result == "":
 			first = v
 		}
 	}
 	if l.unclosed {
 		return Verdict{}, errUnclosedComment
+	}
+	if mailfrom.Result != "" {
+		return mailfrom, nil
 	}
 	if first.Result == "" {
 		return Verdict{}, fmt.Errorf("%w: no spf method in Authentication-Results (RFC 8601 §2.7.2)", ErrNoResult)
@@ -114,6 +121,7 @@ func parseResinfo(l *headerLexer) (v Verdict, isSPF bool, err error) {
 	}
 	l.skipCFWS()
 	result := l.token()
+	seen := make([]string, 0, 2) // the identity properties given
 	isSPF = strings.EqualFold(method, "spf")
 	if isSPF {
 		if v.Result, err = ParseResult(result); err != nil {
@@ -145,7 +153,15 @@ func parseResinfo(l *headerLexer) (v Verdict, isSPF bool, err error) {
 		}
 		// RFC 8601 §2.7.2: smtp.mailfrom names the identity checked,
 		// wherever it stands; smtp.helo alone means the HELO identity.
-		switch strings.ToLower(key) {
+		// Either given twice makes the result ambiguous.
+		switch key = strings.ToLower(key); key {
+		case "smtp.mailfrom", "smtp.helo":
+			if slices.Contains(seen, key) {
+				return v, isSPF, fmt.Errorf("%w: Authentication-Results property %q given twice (RFC 8601 §2.2)", ErrMalformedHeader, key)
+			}
+			seen = append(seen, key)
+		}
+		switch key {
 		case "smtp.mailfrom":
 			// The domain, or the whole address.
 			v.Identity = MailFrom

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -118,6 +119,7 @@ func ParseReceivedSPF(value string) (v Verdict, receiver string, err error) {
 	}
 	l := headerLexer{s: value}
 	hasSender := false
+	var seen receivedKeys
 	l.skipCFWS()
 	word := l.token()
 	if v.Result, err = ParseResult(word); err != nil || word == "" {
@@ -134,11 +136,16 @@ func ParseReceivedSPF(value string) (v Verdict, receiver string, err error) {
 			return v, "", fmt.Errorf("%w: Received-SPF key-value pair at %q (RFC 7208 §9.1)", ErrMalformedHeader, l.rest())
 		}
 		l.skipCFWS()
+		quoted := !l.done() && l.s[l.pos] == '"'
 		val, ok := l.value()
 		if !ok {
 			return v, "", fmt.Errorf("%w: Received-SPF value of %q (RFC 7208 §9.1)", ErrMalformedHeader, key)
 		}
-		switch strings.ToLower(key) {
+		key = strings.ToLower(key)
+		if err := seen.add(key, val, quoted); err != nil {
+			return v, "", err
+		}
+		switch key {
 		case "client-ip":
 			if v.ClientIP, err = netip.ParseAddr(val); err != nil {
 				return v, "", fmt.Errorf("%w: Received-SPF client-ip %q (RFC 7208 §9.1)", ErrMalformedHeader, val)
@@ -180,6 +187,44 @@ func ParseReceivedSPF(value string) (v Verdict, receiver string, err error) {
 		_, v.Domain = splitSender(v.Sender)
 	}
 	return v, receiver, nil
+}
+
+// receivedKeys tracks the keys of one Received-SPF field that say whose
+// verdict it is, so that the field can be read in one way only: a field
+// naming two receivers or two senders is ambiguous, and one that a reader
+// could split differently from its writer (an unquoted value that is no
+// dot-atom, RFC 7208 §9.1) may have been written to deceive.
+type receivedKeys uint8
+
+// receivedKeyNames are the keys receivedKeys tracks, one bit each.
+var receivedKeyNames = [...]string{"client-ip", "envelope-from", "helo", "receiver", "identity", "mechanism"}
+
+// add records key with its value, quoted or not.
+func (k *receivedKeys) add(key, val string, quoted bool) error {
+	i := slices.Index(receivedKeyNames[:], key)
+	if i < 0 {
+		return nil // RFC 7208 §9.1: other keys are extensions
+	}
+	if *k&(1<<i) != 0 {
+		return fmt.Errorf("%w: Received-SPF key %q given twice (RFC 7208 §9.1)", ErrMalformedHeader, key)
+	}
+	*k |= 1 << i
+	if quoted {
+		return nil
+	}
+	switch key {
+	case "envelope-from":
+		addr := strings.TrimSuffix(strings.TrimPrefix(val, "<"), ">")
+		local, domain, ok := strings.Cut(addr, "@")
+		if addr != "" && (ok && !isDotAtom(local) || !isDotAtom(domain)) {
+			return fmt.Errorf("%w: Received-SPF envelope-from %q is neither quoted nor an address (RFC 7208 §9.1)", ErrMalformedHeader, val)
+		}
+	case "helo", "receiver", "identity":
+		if !isDotAtom(val) {
+			return fmt.Errorf("%w: Received-SPF %s %q is neither quoted nor a dot-atom (RFC 7208 §9.1)", ErrMalformedHeader, key, val)
+		}
+	}
+	return nil
 }
 
 // headerValue writes a value as a dot-atom when it is one, else as a
