@@ -4,10 +4,12 @@ go 1.25.0
 
 require (
 	blitiri.com.ar/go/spf v1.6.0
+	github.com/emersion/go-msgauth v0.7.0
 	github.com/miekg/dns v1.1.73
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5
+	golang.org/x/net v0.57.0
 	golang.org/x/sys v0.47.0
 )
 
-require golang.org/x/net v0.57.0 // indirect
+require golang.org/x/crypto v0.54.0 // indirect
