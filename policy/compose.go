@@ -42,17 +42,22 @@ func dsnRecipient(rc *Recipient, smtputf8 bool) dsn.Recipient {
 	if !isASCII(rc.Address) {
 		out.FinalRecipient.Type = "utf-8" // RFC 6533 §3
 	}
-	// RFC 3464 §2.3.5, §2.3.6: only when a remote MTA answered.
+	// RFC 3464 §2.3.5: only when a remote MTA answered.
 	if rc.RemoteMTA != "" {
 		out.RemoteMTA = dsn.MTA{Name: rc.RemoteMTA}
-		if rc.Reply != "" {
-			_, out.DiagnosticCode = dsn.StatusFromReply(rc.Reply, out.Action == dsn.ActionFailed)
-			if !smtputf8 {
-				// The reply is network input: whatever a remote server
-				// answered must not turn the report into an RFC 6533 one.
-				out.DiagnosticCode = asciiText(out.DiagnosticCode)
-			}
-		}
+	}
+	// RFC 3464 §2.3.6: the transport's own words, remote or local, so that
+	// the sender learns why.
+	switch {
+	case rc.Reply != "":
+		_, out.DiagnosticCode = dsn.StatusFromReply(rc.Reply, out.Action == dsn.ActionFailed)
+	case rc.Diagnostic != "":
+		out.DiagnosticType, out.DiagnosticCode, _ = splitDiagnostic(rc.Diagnostic)
+	}
+	if !smtputf8 {
+		// Possibly network input: whatever a server answered must not
+		// turn the report into an RFC 6533 one.
+		out.DiagnosticCode = asciiText(out.DiagnosticCode)
 	}
 	// RFC 3464 §2.3.9: Will-Retry-Until only for delayed.
 	if out.Action == dsn.ActionDelayed {

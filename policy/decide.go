@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Decide decides what becomes of the failed delivery ev: the rules of the
@@ -16,11 +17,21 @@ import (
 // cannot be read. An original that dsn.Compose cannot return (a header
 // over 1 MiB) is left out of the DSN, not an error: see Message.Omitted.
 func (p *Policy) Decide(ctx context.Context, ev Event) (Decision, error) {
+	d, err := p.decideEvent(ctx, ev)
+	p.log(ctx, &ev, d, err)
+	return d, err
+}
+
+// decideEvent is Decide without the log.
+func (p *Policy) decideEvent(ctx context.Context, ev Event) (Decision, error) {
 	if err := p.Validate(); err != nil {
 		return Decision{}, err
 	}
 	if err := ev.Validate(); err != nil {
 		return Decision{}, err
+	}
+	if err := ctxErr(ctx); err != nil {
+		return Decision{}, fmt.Errorf("policy: deciding: %w", err)
 	}
 	ev.ReturnPath = plainPath(ev.ReturnPath) // RFC 5321 §C
 
@@ -40,6 +51,19 @@ func (p *Policy) Decide(ctx context.Context, ev Event) (Decision, error) {
 		return Decision{}, err
 	}
 	return d, nil
+}
+
+// ctxErr is ctx.Err(), and a deadline error as soon as ctx's deadline has
+// passed: a DNS exchange given that deadline can time out a moment before
+// ctx's own timer marks it done, and the temperror it leaves is no verdict.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // decide applies rules 2 to 8, setting d's Action, Reason, SPF and RetryAt.
@@ -84,11 +108,21 @@ func (p *Policy) decide(ctx context.Context, ev *Event, orig *original, reported
 	}
 	// Rule 8: SPF on the return path.
 	d.SPF, d.SPFSource = p.spfVerdict(ctx, ev, h)
-	if err := ctx.Err(); err != nil && d.SPFSource == SourceEvaluated {
+	if err := ctxErr(ctx); err != nil {
 		// The caller gave up: the temperror this causes is no verdict.
 		return fmt.Errorf("policy: evaluating SPF: %w", err)
 	}
 	d.Action, d.Reason = p.onSPF(d.SPF.Result), spfReason(d.SPF.Result)
+	if d.Action != Bounce && p.authenticates(AuthDKIM) {
+		pass, err := p.dkimPass(ctx, ev)
+		if err != nil {
+			return err
+		}
+		if pass {
+			d.Action, d.Reason = Bounce, ReasonDKIMPass
+			return nil
+		}
+	}
 	if d.Action == Defer {
 		p.deferOrFallback(ev, d)
 	}
@@ -118,7 +152,7 @@ func (p *Policy) attach(ev *Event, orig *original, reported []Recipient, d *Deci
 	switch {
 	case d.Action == Bounce:
 		d.DSN, err = p.dsnFor(ev, orig, reported)
-	case d.Action == Drop && p.Postmaster != "":
+	case d.Action == Drop && p.noticeOn(d.Reason):
 		if len(reported) == 0 {
 			reported = ev.Recipients // the notice covers what NOTIFY left out
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,7 +150,8 @@ func TestDecideSPFResults(t *testing.T) {
 				assert.Equal(t, "example.org", d.SPF.Domain)
 				assert.Equal(t, []string{"bob@hosted.example"}, d.Reported)
 				assert.Equal(t, tt.action == Bounce, d.DSN != nil)
-				assert.Equal(t, tt.action == Drop, d.Notice != nil, "every drop carries a notice")
+				// By default, a notice for the drops that may be genuine mail.
+				assert.Equal(t, tt.action == Drop && tt.result != spf.Fail, d.Notice != nil, "notice")
 				assert.Equal(t, tt.action == Defer, !d.RetryAt.IsZero())
 			})
 		}
@@ -300,9 +302,17 @@ func TestDecideSPFSource(t *testing.T) {
 		{name: "Authentication-Results with several spf results: the smtp.mailfrom one (RFC 8601 §2.7.2)",
 			header: "Authentication-Results: mx.hosted.example; spf=pass smtp.helo=mail.example.org; spf=fail smtp.mailfrom=alice@example.org\r\n",
 			result: spf.Fail, source: SourceRecorded},
-		{name: "our Authentication-Results without spf ends the walk",
+		{name: "our Authentication-Results without spf: our next field decides",
 			header: "Authentication-Results: mx.hosted.example; dkim=pass header.d=example.org\r\n" +
 				"Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org\r\n",
+			result: spf.Pass, source: SourceRecorded},
+		{name: "another host's field mentioning us ends the walk",
+			header: "Authentication-Results: filter.example; spf=fail smtp.mailfrom=postmaster@mx.hosted.example\r\n" +
+				"Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org\r\n",
+			result: spf.Fail, source: SourceEvaluated, checked: true},
+		{name: "our field with no Received of ours below it is not trusted",
+			header: "Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org\r\n" +
+				"Received: from mail.example.org by relay.example.net\r\n",
 			result: spf.Fail, source: SourceEvaluated, checked: true},
 		{name: "an over-long trace field ends the walk",
 			header: "Received: from " + strings.Repeat("x", maxFieldLen) + " by mx.hosted.example\r\n" +
@@ -314,13 +324,22 @@ func TestDecideSPFSource(t *testing.T) {
 			checker := &fakeChecker{result: spf.Fail}
 			p := testPolicy(checker)
 			p.NoSPFEvaluation = tt.noEval
+			p.TrustRecordedHeaders = true
 			ev := testEvent()
-			withHeader(tt.header)(&ev)
+			// Our MTA's own Received field tops what the message came with.
+			withHeader(tt.header + ourReceived)(&ev)
 			d, err := p.Decide(context.Background(), ev)
 			require.NoError(t, err)
 			assert.Equal(t, tt.result, d.SPF.Result)
 			assert.Equal(t, tt.source, d.SPFSource)
 			assert.Equal(t, tt.checked, checker.calls.Load() > 0)
+
+			// Off by default: no header field ever decides.
+			p = testPolicy(checker)
+			p.NoSPFEvaluation = tt.noEval
+			d, err = p.Decide(context.Background(), ev)
+			require.NoError(t, err)
+			assert.NotEqual(t, SourceRecorded, d.SPFSource)
 		})
 	}
 }
@@ -396,23 +415,51 @@ func TestDecideReject(t *testing.T) {
 }
 
 func TestDecidePostmasterNotice(t *testing.T) {
-	p := testPolicy(nil)
-	p.Postmaster = "postmaster@hosted.example"
-	for _, mod := range []func(ev *Event){
-		func(ev *Event) { ev.ReturnPath = "" },
-		func(ev *Event) { ev.Recipients[0].Notify = dsn.NotifyNever },
-		func(ev *Event) { ev.SPF = spf.Fail },
-	} {
-		ev := testEvent()
-		mod(&ev)
-		d, err := p.Decide(context.Background(), ev)
-		require.NoError(t, err)
-		require.Equal(t, Drop, d.Action)
-		require.NotNil(t, d.Notice, "%s", d)
-		assert.Equal(t, "", d.Notice.MailFrom)
-		assert.Equal(t, "postmaster@hosted.example", d.Notice.RcptTo)
-		assert.Contains(t, string(d.Notice.Data), string(d.Reason))
-		assert.Nil(t, d.DSN)
+	mods := map[Reason]func(ev *Event){
+		ReasonNullSender:          func(ev *Event) { ev.ReturnPath = "" },
+		ReasonNotify:              func(ev *Event) { ev.Recipients[0].Notify = dsn.NotifyNever },
+		ReasonLoop:                withHeader("Auto-Submitted: auto-replied\r\n"),
+		ReasonSPFFail:             func(ev *Event) { ev.SPF = spf.Fail },
+		ReasonSPFNone:             func(ev *Event) { ev.SPF = spf.None },
+		ReasonSPFNeutral:          func(ev *Event) { ev.SPF = spf.Neutral },
+		ReasonSPFSoftFail:         func(ev *Event) { ev.SPF = spf.SoftFail },
+		ReasonSPFPermError:        func(ev *Event) { ev.SPF = spf.PermError },
+		ReasonSPFTempErrorExpired: func(ev *Event) { ev.SPF, ev.ReceivedAt = spf.TempError, time.Time{} },
+		ReasonHostileContent:      func(ev *Event) { ev.Content = Spam },
+	}
+	tests := []struct {
+		name     string
+		noticeOn []Reason
+		want     []Reason
+	}{
+		// RFC 5321 §6.2: a near-certain drop is no news to the postmaster.
+		{"default", nil, []Reason{ReasonSPFNone, ReasonSPFNeutral, ReasonSPFSoftFail, ReasonSPFPermError, ReasonSPFTempErrorExpired, ReasonHostileContent}},
+		{"none", []Reason{}, nil},
+		{"chosen", []Reason{ReasonNullSender, ReasonNotify, ReasonSPFFail}, []Reason{ReasonNullSender, ReasonNotify, ReasonSPFFail}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := testPolicy(&fakeChecker{result: spf.TempError})
+			p.Postmaster = "postmaster@hosted.example"
+			p.NoticeOn = tt.noticeOn
+			for reason, mod := range mods {
+				ev := testEvent()
+				mod(&ev)
+				d, err := p.Decide(context.Background(), ev)
+				require.NoError(t, err)
+				require.Equal(t, Drop, d.Action)
+				require.Equal(t, reason, d.Reason)
+				assert.Nil(t, d.DSN)
+				if !slices.Contains(tt.want, reason) {
+					assert.Nil(t, d.Notice, "%s", d)
+					continue
+				}
+				require.NotNil(t, d.Notice, "%s", d)
+				assert.Equal(t, "", d.Notice.MailFrom)
+				assert.Equal(t, "postmaster@hosted.example", d.Notice.RcptTo)
+				assert.Contains(t, string(d.Notice.Data), string(d.Reason))
+			}
+		})
 	}
 }
 
@@ -502,23 +549,34 @@ func TestDecideOriginalErrors(t *testing.T) {
 
 func TestDecisionStringAndLog(t *testing.T) {
 	ev := testEvent()
-	ev.SPF = spf.Fail
+	ev.SPF = spf.SoftFail
 	p := testPolicy(nil)
 	p.Postmaster = "postmaster@hosted.example"
 	d, err := p.Decide(context.Background(), ev)
 	require.NoError(t, err)
-	assert.Equal(t, "drop (spf-fail): SPF fail for example.org (recorded at receipt): the return path is not shown genuine; notice to <postmaster@hosted.example>", d.String())
+	assert.Equal(t, "drop (spf-softfail): SPF softfail for example.org (recorded at receipt): the return path is not shown genuine; notice to <postmaster@hosted.example>", d.String())
 
+	// Policy.Logger records every decision, notice or not, and failures.
 	var buf strings.Builder
-	slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
+	p.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
 				return slog.Attr{}
 			}
 			return a
 		},
-	})).Info("bounce decision", "decision", d)
-	assert.Equal(t, `level=INFO msg="bounce decision" decision.action=drop decision.reason=spf-fail decision.spf.result=fail decision.spf.source=recorded decision.spf.domain=example.org decision.reported=[bob@hosted.example] decision.notice_to=postmaster@hosted.example`+"\n", buf.String())
+	}))
+	_, err = p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	ev.SPF = spf.Fail
+	_, err = p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	ev.Recipients = nil
+	_, err = p.Decide(context.Background(), ev)
+	require.Error(t, err)
+	assert.Equal(t, `level=INFO msg="bounce decision" return_path=alice@example.org decision.action=drop decision.reason=spf-softfail decision.spf.result=softfail decision.spf.source=recorded decision.spf.domain=example.org decision.reported=[bob@hosted.example] decision.notice_to=postmaster@hosted.example`+"\n"+
+		`level=INFO msg="bounce decision" return_path=alice@example.org decision.action=drop decision.reason=spf-fail decision.spf.result=fail decision.spf.source=recorded decision.spf.domain=example.org decision.reported=[bob@hosted.example]`+"\n"+
+		`level=WARN msg="bounce decision failed" return_path=alice@example.org error="policy: invalid event: recipients: no recipients"`+"\n", buf.String())
 }
 
 // TestDecideSMTPUTF8 bounces a message received with SMTPUTF8 to a
@@ -550,12 +608,43 @@ func TestDecideCanceled(t *testing.T) {
 	_, err = p.Decide(ctx, testEvent())
 	assert.ErrorIs(t, err, context.Canceled)
 
-	// A recorded result needs no DNS: the decision stands.
+	// Even where no DNS is needed: a cancelled call decides nothing.
 	ev := testEvent()
 	ev.SPF = spf.Pass
-	d, err := p.Decide(ctx, ev)
+	_, err = p.Decide(ctx, ev)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// pastDeadline is a context whose deadline has passed but whose timer has
+// not yet marked it done: how a DNS exchange sees it in the instant after
+// its socket deadline fired.
+type pastDeadline struct{ context.Context }
+
+func (pastDeadline) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+// TestDecideDeadlineMidDecision: a deadline that ends during the decision
+// gives an error, never a decision, whatever the timer race (a temperror
+// caused by the deadline would otherwise become a defer or, past the
+// window, a final spf-temperror-expired drop).
+func TestDecideDeadlineMidDecision(t *testing.T) {
+	p := testPolicy(&fakeChecker{result: spf.TempError})
+	ev := testEvent()
+	ev.ReceivedAt = time.Time{} // a temperror would be final
+	_, err := p.Decide(pastDeadline{context.Background()}, ev)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	// The real race, against a resolver that never answers.
+	resolver, err := spf.NewZoneResolver(strings.NewReader(`example.org. TXT "v=spf1 -all"`), ".")
 	require.NoError(t, err)
-	assert.Equal(t, Bounce, d.Action)
+	resolver.Inject("example.org", spf.FaultTimeout)
+	p = testPolicy(&spf.Checker{Resolver: resolver})
+	for i := range 200 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%7)*100*time.Microsecond)
+		d, err := p.Decide(ctx, ev)
+		cancel()
+		require.Error(t, err, "try %d decided %s", i, d)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	}
 }
 
 // TestDecideServFail: a DNS failure while evaluating is a temperror

@@ -24,15 +24,32 @@
 //
 // # SPF results recorded in the header
 //
-// When the Event carries no SPF result, Decide looks for the one our host
-// recorded at receipt in a Received-SPF (RFC 7208 §9.1) or
-// Authentication-Results (RFC 8601 §2.7.2) field naming Policy.AuthservID.
-// It walks the header top-down, stops at the first Received field by
-// another host (below it, everything came from outside), and trusts only
-// the first such field naming our host, and only when it is on the
-// mailfrom identity of this very return path. This assumes that the MTA
-// records SPF at receipt, or removes on arrival the fields that claim its
-// name (RFC 8601 §5): otherwise a sender could write one. Anything
-// doubtful (no field, another identity, an unreadable or over-long field)
-// falls back to evaluating SPF now, when allowed.
+// Header fields never supply the verdict unless Policy.TrustRecordedHeaders
+// is set: a sender can write a Received-SPF (RFC 7208 §9.1) or
+// Authentication-Results (RFC 8601 §2.7.2) field naming our host into its
+// own message, and our host name is public. The safe way is to record the
+// result at receipt and hand it over in Event.SPF.
+//
+// With TrustRecordedHeaders, when the Event carries no SPF result, Decide
+// considers only the fields above our own topmost Received field: our MTA
+// prepends that field at receipt (RFC 5321 §4.4) and places above it what
+// it and its receipt milters add, while everything below came with the
+// message. The topmost Received must be by our host (ReportingMTA or
+// AuthservID). Among the fields above it, the first that names
+// AuthservID, read exactly, decides, and only when it is on the mailfrom
+// identity of this very return path. A field there that mentions our name
+// but cannot be read in exactly one way (unparsable, a key given twice, an
+// unquoted value that is no dot-atom, another host's field naming us) ends
+// the walk, and SPF is evaluated now.
+//
+// Turn it on only when the MTA guarantees two things: it records SPF at
+// receipt above its own Received field (a receipt milter can), and
+// it deletes arriving fields that claim its name (RFC 8601 §5).
+//
+// # Notices and logs
+//
+// A drop whose reason is in Policy.NoticeOn sends the postmaster a notice,
+// by default only where the mail may be genuine (not spf-fail, null-sender,
+// loop or notify, which a forged spam run produces by the thousand).
+// Policy.Logger records every decision, notice or not.
 package policy

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
@@ -80,6 +81,11 @@ type Recipient struct {
 	// non-ASCII and control bytes become "?" in the DSN and in a reject.
 	Reply     string
 	RemoteMTA string
+	// Diagnostic is the failure's diagnostic when it is no SMTP reply, as
+	// RFC 3464 §2.3.6 writes it: a type, ";" and text, such as "x-local;
+	// unknown user". It goes into the DSN like a reply; give one or the
+	// other.
+	Diagnostic string
 
 	LastAttempt    time.Time
 	WillRetryUntil time.Time // for dsn.ActionDelayed only
@@ -169,6 +175,14 @@ func (rc *Recipient) validate(smtputf8 bool) error {
 		}
 		return fieldErr(field, err)
 	}
+	if rc.Diagnostic != "" {
+		if rc.Reply != "" {
+			return fieldErr("diagnostic", errors.New("give a reply or a diagnostic, not both"))
+		}
+		if _, _, err := splitDiagnostic(rc.Diagnostic); err != nil {
+			return fieldErr("diagnostic", err)
+		}
+	}
 	if rc.RemoteMTA != "" {
 		if err := dsn.CheckHostname(rc.RemoteMTA); err != nil {
 			return fieldErr("remote_mta", err)
@@ -201,4 +215,24 @@ func (rc *Recipient) status() dsn.Status {
 	}
 	st, _ := dsn.StatusFromReply(rc.Reply, a == dsn.ActionFailed)
 	return st
+}
+
+// splitDiagnostic splits a diagnostic into its type and its text. The
+// type is an atom (RFC 3464 §2.3.6); the types in use, registered ("smtp")
+// or private ("x-local", "X-Postfix"), are letters, digits and hyphens,
+// and nothing else is accepted.
+func splitDiagnostic(s string) (typ, text string, err error) {
+	typ, text, ok := strings.Cut(s, ";")
+	typ, text = strings.TrimSpace(typ), strings.TrimSpace(text)
+	switch {
+	case !ok || text == "":
+		return "", "", errors.New(`want a type, ";" and text, such as "x-local; unknown user" (RFC 3464 §2.3.6)`)
+	case typ == "" || strings.ContainsFunc(typ, func(r rune) bool {
+		return r != '-' && (r < '0' || r > '9') && (r|0x20 < 'a' || r|0x20 > 'z')
+	}):
+		return "", "", fmt.Errorf("type %q is not letters, digits and hyphens (RFC 3464 §2.3.6)", typ)
+	case indexControl(text) >= 0:
+		return "", "", errors.New("control character in the text (RFC 3464 §2.3.6)")
+	}
+	return typ, text, nil
 }

@@ -130,12 +130,14 @@ func Example_mailFilter() {
 		return
 	}
 	checker := &spf.Checker{Resolver: resolver, Receiver: us}
-	p := &policy.Policy{ReportingMTA: us, NoSPFEvaluation: true}
+	p := &policy.Policy{ReportingMTA: us, NoSPFEvaluation: true, TrustRecordedHeaders: true}
 	ip, helo, sender := netip.MustParseAddr("192.0.2.10"), "mail.example.org", "alice@example.org"
 
-	// At MAIL FROM: evaluate, and record the result in the message.
+	// At MAIL FROM: evaluate, and record the result in the message, above
+	// our MTA's own Received field, where no sender can write.
 	verdict := checker.Check(context.Background(), ip, helo, sender)
 	message := "Received-SPF: " + verdict.ReceivedSPF(us) + "\r\n" +
+		"Received: from mail.example.org ([192.0.2.10]) by " + us + "; Fri, 27 Nov 2026 10:00:00 +0000\r\n" +
 		"From: alice@example.org\r\nSubject: hi\r\n\r\nHello.\r\n"
 
 	// At RCPT TO: the mailbox does not exist, and the session is open.

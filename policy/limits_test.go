@@ -82,7 +82,7 @@ func TestDecideOmittedNotice(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ev := testEvent()
-			ev.SPF = spf.Fail
+			ev.SPF = spf.SoftFail
 			tt.original()(&ev)
 			d, err := p.Decide(context.Background(), ev)
 			require.NoError(t, err)

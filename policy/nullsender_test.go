@@ -26,6 +26,7 @@ func TestNullSenderNeverGetsDSN(t *testing.T) {
 						p := testPolicy(&fakeChecker{result: result})
 						p.Mode, p.OnSPF, p.Fallback, p.HostileContent = mode, bounceAll, Bounce, Bounce
 						p.Postmaster = "postmaster@hosted.example"
+						p.NoticeOn = []Reason{ReasonNullSender}
 						ev := testEvent()
 						ev.ReturnPath, ev.SPF, ev.Content, ev.Authenticated = returnPath, result, content, authenticated
 						d, err := p.Decide(context.Background(), ev)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,16 +77,59 @@ type Policy struct {
 	ReportingMTA string
 
 	// AuthservID names our host in the Received-SPF (receiver=) and
-	// Authentication-Results (authserv-id) fields we add at receipt; only
-	// fields carrying it are trusted as a recorded SPF result (see the
-	// package documentation). When empty, ReportingMTA is used; when that
-	// too is unknown (no valid host name), no field is trusted.
+	// Authentication-Results (authserv-id) fields we add at receipt. When
+	// empty, ReportingMTA is used; when that too is unknown (no valid host
+	// name), no field is trusted.
 	AuthservID string
 
-	// Postmaster, when set, receives a notice for every drop: the would-be
-	// DSN with the original's header only, so that nothing accepted is lost
-	// silently.
+	// TrustRecordedHeaders lets a Received-SPF or Authentication-Results
+	// field naming AuthservID supply the SPF verdict when the event
+	// records none, and only such a field above our own topmost Received
+	// field (see the package documentation). Off by default: a sender can
+	// write any field into its message, our name included, so the MTA
+	// must record SPF at receipt and delete arriving fields that claim our
+	// name (RFC 8601 §5) before this may be turned on.
+	TrustRecordedHeaders bool
+
+	// Authenticate lists the ways rule 8 accepts to show a return path
+	// genuine: AuthSPF, and optionally AuthDKIM. Nil means AuthSPF alone.
+	// AuthSPF must be in it: DKIM is a second way, not a replacement.
+	//
+	// With AuthDKIM, when SPF does not lead to a bounce, a DKIM signature
+	// (RFC 6376) that verifies, with d= the return path's domain or that
+	// domain's organisational domain, leads to a bounce with reason
+	// ReasonDKIMPass. That rescues bounces of forwarded mail, whose SPF
+	// fails, but has a replay risk: anyone holding one message signed by a
+	// domain can resend it with any return path in that domain, and we then
+	// bounce to that address. The damage stays within the signer's own
+	// domain; signatures with a body length (l=) are never accepted, since
+	// anyone can append to their body. A DKIM key lookup that fails for
+	// now counts as no signature.
+	Authenticate []AuthMethod
+
+	// Resolver answers the DNS queries of the default Checker and of DKIM
+	// key lookups. When nil, the system resolvers behind an spf.Cache are
+	// used, made once per Policy.
+	Resolver spf.Resolver
+
+	// Postmaster, when set, receives a notice for the drops whose reason
+	// is in NoticeOn: the would-be DSN with the original's header only,
+	// so that a drop of what may be genuine mail is not silent.
 	Postmaster string
+
+	// NoticeOn is the set of drop reasons that send the postmaster a
+	// notice. Nil means the drops where the mail may be genuine:
+	// spf-temperror-expired, spf-none, spf-neutral, spf-softfail,
+	// spf-permerror and hostile-content; not spf-fail, null-sender, loop,
+	// notify or policy-discard, near-certain drops that would flood the
+	// postmaster in a forged spam run (RFC 5321 §6.2). An empty non-nil
+	// slice means no notices.
+	NoticeOn []Reason
+
+	// Logger, when set, receives every Decision at level Info with its
+	// reason, SPF verdict and source and recipients, notice or not: the
+	// record of each drop is never lost.
+	Logger *slog.Logger
 
 	// ReturnSizeLimit caps the original returned in a DSN with RET=FULL;
 	// over it, the DSN returns the header only (RFC 3461 §6.2). Zero means
@@ -133,11 +178,30 @@ type Policy struct {
 	def  defaults
 }
 
+// AuthMethod names a way to show a return path genuine.
+type AuthMethod string
+
+// The authentication methods of Policy.Authenticate.
+const (
+	AuthSPF  AuthMethod = "spf"  // SPF on the return path (RFC 7208)
+	AuthDKIM AuthMethod = "dkim" // an aligned DKIM signature (RFC 6376)
+)
+
+// defaultNoticeOn are the drops a postmaster hears of by default: those
+// where the mail may be genuine. A fail, a null sender, a loop or NOTIFY
+// are near-certain (RFC 5321 §6.2) and would flood the postmaster in a
+// forged spam run.
+var defaultNoticeOn = [...]Reason{
+	ReasonSPFTempErrorExpired, ReasonSPFNone, ReasonSPFNeutral,
+	ReasonSPFSoftFail, ReasonSPFPermError, ReasonHostileContent,
+}
+
 // defaults are the values a Policy settles once, at its first use.
 type defaults struct {
 	reportingMTA string
 	authservID   string // "": trust no header field
 	checker      Checker
+	resolver     spf.Resolver
 }
 
 // Validate checks the configuration; Decide calls it too. Its errors wrap
@@ -180,6 +244,19 @@ func (p *Policy) Validate() error {
 	if p.ReportingMTA != "" {
 		if err := dsn.CheckHostname(p.ReportingMTA); err != nil {
 			return policyError("reporting_mta", "%s", reason(err))
+		}
+	}
+	for _, m := range p.Authenticate {
+		if m != AuthSPF && m != AuthDKIM {
+			return policyError("authenticate", "unknown method %q (want spf or dkim)", m)
+		}
+	}
+	if p.Authenticate != nil && !slices.Contains(p.Authenticate, AuthSPF) {
+		return policyError("authenticate", "must include spf: dkim is a second way to show a return path genuine, not a replacement")
+	}
+	for _, r := range p.NoticeOn {
+		if !slices.Contains(dropReasons[:], r) {
+			return policyError("notice_on", "%q is no reason for a drop", r)
 		}
 	}
 	if p.AuthservID != "" {
@@ -240,14 +317,34 @@ func (p *Policy) settle(hostname func() (string, error)) {
 	if d.reportingMTA == "" {
 		d.reportingMTA = "localhost" // Reporting-MTA needs a name; authservID stays empty
 	}
+	d.resolver = p.Resolver
+	if d.resolver == nil {
+		if res, err := spf.SystemResolver(); err == nil {
+			d.resolver = spf.NewCache(res, spf.CacheOptions{Now: p.Now})
+		}
+	}
 	d.checker = p.Checker
 	if d.checker == nil {
-		c := &spf.Checker{Receiver: d.reportingMTA, Now: p.Now}
-		if res, err := spf.SystemResolver(); err == nil {
-			c.Resolver = spf.NewCache(res, spf.CacheOptions{Now: p.Now})
-		}
-		d.checker = c
+		d.checker = &spf.Checker{Receiver: d.reportingMTA, Now: p.Now, Resolver: d.resolver}
 	}
+}
+
+// noticeOn reports whether a drop for reason r sends the postmaster a
+// notice.
+func (p *Policy) noticeOn(r Reason) bool {
+	if p.Postmaster == "" {
+		return false
+	}
+	if p.NoticeOn == nil {
+		return slices.Contains(defaultNoticeOn[:], r)
+	}
+	return slices.Contains(p.NoticeOn, r)
+}
+
+// authenticates reports whether m is one of the policy's ways to show a
+// return path genuine.
+func (p *Policy) authenticates(m AuthMethod) bool {
+	return m == AuthSPF && p.Authenticate == nil || slices.Contains(p.Authenticate, m)
 }
 
 func orDefault[T comparable](v, def T) T {

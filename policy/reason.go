@@ -29,7 +29,19 @@ const (
 	// ReasonSPFTempErrorExpired: SPF stayed temperror past the defer
 	// window, and the fallback applied.
 	ReasonSPFTempErrorExpired Reason = "spf-temperror-expired"
+
+	// ReasonDKIMPass: SPF did not show the return path genuine, but an
+	// aligned DKIM signature did (Policy.Authenticate).
+	ReasonDKIMPass Reason = "dkim-pass"
 )
+
+// dropReasons are the reasons a drop can have, every SPF result included:
+// Policy.OnSPF may map any to a drop.
+var dropReasons = [...]Reason{
+	ReasonNullSender, ReasonNotify, ReasonLoop, ReasonHostileContent, ReasonPolicyDiscard,
+	ReasonSPFPass, ReasonSPFFail, ReasonSPFSoftFail, ReasonSPFNone, ReasonSPFNeutral,
+	ReasonSPFPermError, ReasonSPFTempError, ReasonSPFTempErrorExpired,
+}
 
 // spfReason is the rule 8 reason for result r.
 func spfReason(r spf.Result) Reason { return Reason("spf-" + string(r)) }

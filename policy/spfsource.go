@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
@@ -45,46 +46,85 @@ func recordedVerdict(ev *Event) (spf.Verdict, bool) {
 	}, true
 }
 
-// headerVerdict looks for the verdict on the return path our own host
-// recorded at receipt, walking the trace fields top-down (each host
-// prepends its own, RFC 5321 §4.4):
+// headerVerdict looks, when Policy.TrustRecordedHeaders allows it, for
+// the verdict on the return path our own host recorded at receipt. Only
+// the fields above our topmost Received field are ours: our MTA prepends
+// that field (RFC 5321 §4.4) and places above it what it and its receipt
+// milters add, while everything below came with the message, where a
+// sender can write anything, our name included. So, walking top-down:
 //
-//   - a Received field "by" another host ends the walk: everything below
-//     came from outside, and anyone can write anything there;
-//   - the first Received-SPF (RFC 7208 §9.1) or Authentication-Results
-//     (RFC 8601 §2.7.2) field naming our host decides: its verdict when it
+//   - the first Received field ends the walk; it must be by our host, or
+//     nothing above it is known to be ours;
+//   - a Received-SPF (RFC 7208 §9.1) or Authentication-Results (RFC 8601
+//     §2.7.2) field that mentions our name must be ours and read exactly
+//     (one receiver, no key twice, no ambiguous value), or the walk ends:
+//     when in doubt, SPF is evaluated;
+//   - the first such field with an SPF result decides: its verdict when it
 //     is on the mailfrom identity of this return path, else none (RFC 8601
 //     §5: fields below our first one are never trusted);
-//   - an over-long field, or ours unreadable, ends the walk: when in
-//     doubt, SPF is evaluated.
+//   - an over-long field ends the walk.
 func (p *Policy) headerVerdict(h header, returnPath string) (spf.Verdict, bool) {
 	def := p.defaults()
 	id := def.authservID
-	if id == "" {
+	if !p.TrustRecordedHeaders || id == "" {
 		return spf.Verdict{}, false
 	}
+	var (
+		v     spf.Verdict
+		found bool
+	)
 	for _, f := range h.trace {
 		if f.long {
 			return spf.Verdict{}, false
 		}
-		switch f.name {
-		case "Received":
-			if by := receivedBy(f.value); !strings.EqualFold(by, id) && !strings.EqualFold(by, def.reportingMTA) {
-				return spf.Verdict{}, false
-			}
-		case "Received-SPF":
-			v, receiver, err := spf.ParseReceivedSPF(f.value)
-			if err == nil && strings.EqualFold(receiver, id) {
-				return v, isAbout(v, returnPath)
-			}
-		case "Authentication-Results":
-			if strings.EqualFold(authservIDOf(f.value), id) {
-				v, err := spf.ParseAuthenticationResults(f.value, id)
-				return v, err == nil && isAbout(v, returnPath)
-			}
+		if f.name == "Received" {
+			by := receivedBy(f.value)
+			ours := strings.EqualFold(by, id) || strings.EqualFold(by, def.reportingMTA)
+			return v, found && ours && isAbout(v, returnPath)
+		}
+		if found || !containsFold(f.value, id) {
+			continue
+		}
+		var err error
+		switch v, err = ourVerdict(f, id); {
+		case errors.Is(err, spf.ErrNoResult):
+			// Ours, but on another method (dkim, say): read on.
+		case err != nil:
+			return spf.Verdict{}, false
+		default:
+			found = true
 		}
 	}
-	return spf.Verdict{}, false
+	return spf.Verdict{}, false // no Received field: nothing marks where ours end
+}
+
+// errNotOurs reports a field that mentions our name but is another host's.
+var errNotOurs = errors.New("policy: a trace field mentions our host but is not ours")
+
+// ourVerdict reads the verdict of a Received-SPF or Authentication-Results
+// field that our host id must have written.
+func ourVerdict(f headerField, id string) (spf.Verdict, error) {
+	if f.name == "Received-SPF" {
+		v, receiver, err := spf.ParseReceivedSPF(f.value)
+		if err == nil && !strings.EqualFold(receiver, id) {
+			err = errNotOurs
+		}
+		return v, err
+	}
+	if !strings.EqualFold(authservIDOf(f.value), id) {
+		return spf.Verdict{}, errNotOurs
+	}
+	return spf.ParseAuthenticationResults(f.value, id)
+}
+
+// containsFold reports whether s contains substr, ASCII case ignored.
+func containsFold(s, substr string) bool {
+	for i := 0; i+len(substr) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(substr)], substr) {
+			return true
+		}
+	}
+	return false
 }
 
 // authservIDOf returns the authserv-id of an Authentication-Results field
