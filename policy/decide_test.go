@@ -24,7 +24,7 @@ func withHeader(fields string) func(ev *Event) {
 	return func(ev *Event) { ev.Original = OriginalBytes([]byte(fields + originalMessage)) }
 }
 
-// TestDecideRules has one case per rule of DESIGN.md, in order, each also
+// TestDecideRules has one case per rule of docs/design.md, in order, each also
 // showing that the rule wins over the later ones.
 func TestDecideRules(t *testing.T) {
 	tests := []struct {
@@ -115,7 +115,7 @@ func TestDecideRules(t *testing.T) {
 }
 
 // TestDecideSPFResults maps every SPF result through the default table
-// (DESIGN rule 8, RFC 7208 §8).
+// (docs/design.md, rule 8; RFC 7208 §8).
 func TestDecideSPFResults(t *testing.T) {
 	tests := []struct {
 		result spf.Result
@@ -176,7 +176,7 @@ func TestDecideOnSPFTable(t *testing.T) {
 }
 
 // TestDecideTempError follows a temperror through the defer window
-// (DESIGN rule 8).
+// (docs/design.md, rule 8).
 func TestDecideTempError(t *testing.T) {
 	tests := []struct {
 		name      string

@@ -226,7 +226,7 @@ func TestDecideRejectLength(t *testing.T) {
 
 // TestDecideTempErrorReevaluatedAfterWindow: a recorded temperror is
 // evaluated again past the window; only if it is still temperror does the
-// fallback apply (DESIGN rule 8).
+// fallback apply (docs/design.md, rule 8).
 func TestDecideTempErrorReevaluatedAfterWindow(t *testing.T) {
 	for _, tt := range []struct {
 		evaluated spf.Result

@@ -11,7 +11,7 @@ import (
 // spfVerdict finds the SPF verdict on the return path: recorded in the
 // event, else recorded in a header field our host added, else evaluated
 // now when allowed. A recorded temperror is evaluated again when allowed,
-// since the DNS failure behind it may have passed (DESIGN rule 8).
+// since the DNS failure behind it may have passed (docs/design.md, rule 8).
 func (p *Policy) spfVerdict(ctx context.Context, ev *Event, h header) (spf.Verdict, Source) {
 	v, found := recordedVerdict(ev)
 	if !found {
