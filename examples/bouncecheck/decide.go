@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -49,10 +50,8 @@ type rejectJSON struct {
 	Text     string `json:"text"`
 }
 
-// decideHelp is the help of `bouncecheck decide -h`.
-const decideHelp = `usage: bouncecheck decide -event FILE [-policy FILE] [-dns ADDR | -zone FILE] [-now RFC3339] [-dsn OUT] [-notice OUT]
-
-Decides whether the failed delivery of the event file is bounced, dropped,
+// decideAbout is what `bouncecheck decide -h` says it does.
+const decideAbout = `Decides whether the failed delivery of the event file is bounced, dropped,
 deferred or rejected, and prints the decision as JSON. FILE "-" is stdin.
 spf.source says where the SPF result came from: "recorded" (the event, or
 a header field our host added at receipt) or "evaluated"; it is left out,
@@ -64,19 +63,15 @@ with result none, when nothing was recorded and SPF could not be evaluated
 // [-dns ADDR | -zone FILE] [-now RFC3339] [-dsn OUT] [-notice OUT]`.
 func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("decide", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	eventFile := fs.String("event", "", "the failed-delivery event, JSON (- for stdin)")
 	policyFile := fs.String("policy", "", "the policy, JSON (- for stdin); defaults when absent")
 	dnsAddr := fs.String("dns", "", "DNS server to evaluate SPF with, host[:port]")
 	zoneFile := fs.String("zone", "", "RFC 1035 zone file to evaluate SPF with")
 	nowFlag := fs.String("now", "", "the current time, RFC 3339")
-	dsnOut := fs.String("dsn", "", "write the DSN (a bounce) to this file")
-	noticeOut := fs.String("notice", "", "write the postmaster notice (a drop) to this file")
-	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-		_, err = io.WriteString(stdout, decideHelp)
+	dsnOut := fs.String("dsn", "", "write the DSN (a bounce) to this file; without one, remove the file")
+	noticeOut := fs.String("notice", "", "write the postmaster notice (a drop) to this file; without one, remove the file")
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
-	} else if err != nil {
-		return usageErrorf("decide: %v", err)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -85,6 +80,9 @@ func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 		return usageErrorf("decide: -event FILE is required")
 	case *eventFile == "-" && *policyFile == "-":
 		return usageErrorf("decide: -event and -policy cannot both read stdin")
+	case *dsnOut != "" && filepath.Clean(*dsnOut) == filepath.Clean(*noticeOut):
+		// One message would remove or overwrite the other.
+		return usageErrorf("decide: -dsn and -notice name the same file")
 	}
 
 	pol := &policy.Policy{}
@@ -135,21 +133,45 @@ func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeMessage(*dsnOut, d.DSN); err != nil {
+	if err := writeMessage("-dsn", *dsnOut, d.DSN); err != nil {
 		return err
 	}
-	if err := writeMessage(*noticeOut, d.Notice); err != nil {
+	if err := writeMessage("-notice", *noticeOut, d.Notice); err != nil {
 		return err
 	}
 	return writeJSON(stdout, decisionToJSON(d))
 }
 
-// writeMessage writes m's content to the file name, when both are given.
-func writeMessage(name string, m *policy.Message) error {
-	if name == "" || m == nil {
+// writeMessage writes m's content to the file name given with flagName. With
+// no message, it removes the file an earlier run may have left, so that
+// the file is there exactly when this decision made the message; what is
+// not a regular file, such as /dev/null, is left alone.
+func writeMessage(flagName, name string, m *policy.Message) error {
+	if name == "" {
 		return nil
 	}
-	return os.WriteFile(name, m.Data, 0o644)
+	if m != nil {
+		return fileError(flagName, os.WriteFile(name, m.Data, 0o644))
+	}
+	fi, err := os.Stat(name)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fileError(flagName, err)
+	case !fi.Mode().IsRegular():
+		return nil
+	}
+	return fileError(flagName, os.Remove(name))
+}
+
+// fileError names the flag of an output file that could not be written:
+// a failure, exit status 1.
+func fileError(flagName string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", flagName, err)
+	}
+	return nil
 }
 
 func decisionToJSON(d policy.Decision) decisionJSON {

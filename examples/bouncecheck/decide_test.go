@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,11 +18,18 @@ import (
 const decideData = "testdata/decide/"
 
 // runCommand runs bouncecheck with args and returns its exit status and
-// output.
+// output. A run that hangs, as on a FIFO or an endless input, fails the
+// test instead of stalling it.
 func runCommand(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(args, strings.NewReader(stdin), &out, &errOut)
+	done := make(chan int, 1)
+	go func() { done <- run(args, strings.NewReader(stdin), &out, &errOut) }()
+	select {
+	case code = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("bouncecheck %q still running after 30 s", args)
+	}
 	return code, out.String(), errOut.String()
 }
 
@@ -77,6 +85,14 @@ func TestDecideCommand(t *testing.T) {
 				"reported":["bob@hosted.example","dave@hosted.example"],
 				"suppressed":[{"address":"carol@hosted.example","reason":"notify-never"}],
 				"dsn":{"mail_from":"","rcpt_to":"alice@genuine.example","bytes":0}}`},
+		{name: "by default, a forged sender's drop is no news to the postmaster (RFC 5321 §6.2)",
+			args: []string{"-event", "forged.json", "-policy", "default-notices.json", "-zone", decideData + "zone.txt"},
+			want: `{"action":"drop","reason":"spf-fail","spf":{"result":"fail","source":"evaluated"},
+				"reported":["bob@hosted.example"]}`},
+		{name: "by default, header fields are not trusted",
+			args: []string{"-event", "trusted-header.json", "-policy", "default-notices.json", "-zone", decideData + "zone.txt"},
+			want: `{"action":"drop","reason":"spf-fail","spf":{"result":"fail","source":"evaluated"},
+				"reported":["bob@hosted.example"]}`},
 		{name: "null sender dropped (rule 2)",
 			args: []string{"-event", "null-sender.json", "-policy", "policy.json"},
 			want: `{"action":"drop","reason":"null-sender","reported":["bob@hosted.example"],
@@ -133,7 +149,8 @@ func TestDecideCommandWritesDSN(t *testing.T) {
 	assert.Equal(t, dsn.Address{Type: "rfc822", Addr: "bob@hosted.example"}, rc.OriginalRecipient)
 	assert.Equal(t, dsn.ActionFailed, rc.Action)
 	assert.Equal(t, "5.1.1", rc.Status.String())
-	assert.Empty(t, rc.DiagnosticCode, "no remote MTA answered (RFC 3464 §2.3.6)")
+	assert.Empty(t, rc.RemoteMTA.Name, "no remote MTA answered (RFC 3464 §2.3.5)")
+	assert.Equal(t, "550 5.1.1 <bob@hosted.example>: no such user", rc.DiagnosticCode, "a local failure keeps its reason (RFC 3464 §2.3.6)")
 	head, _, _ := strings.Cut(string(data), "\r\n\r\n")
 	assert.Contains(t, head, "\r\nTo: <alice@example.org>\r\n")
 	assert.Contains(t, head, "\r\nAuto-Submitted: auto-replied\r\n")
@@ -168,7 +185,7 @@ func TestDecideCommandStdin(t *testing.T) {
 }
 
 // TestDecideCommandErrors checks exit status 2 and a message naming the
-// field for invalid input, and 1 for a missing message file.
+// field for invalid input.
 func TestDecideCommandErrors(t *testing.T) {
 	valid := `{"return_path":"alice@example.org","client_ip":"192.0.2.10","helo":"mail.example.org",
 		"received_at":"2026-11-27T10:00:00Z","recipients":[{"address":"bob@hosted.example","notify":"FAILURE","status":"5.1.1"}]}`
@@ -201,7 +218,7 @@ func TestDecideCommandErrors(t *testing.T) {
 		{name: "unknown key", event: edit(`"helo"`, `"colour":"red","helo"`), code: 2, stderr: "colour"},
 		{name: "wrong type", event: edit(`"helo"`, `"in_session":"yes","helo"`), code: 2, stderr: "in_session"},
 		{name: "not JSON", event: `{`, code: 2, stderr: "event"},
-		{name: "missing message file", event: edit(`"helo"`, `"message_file":"nowhere.eml","helo"`), code: 1, stderr: "nowhere.eml"},
+		{name: "missing message file", event: edit(`"helo"`, `"message_file":"nowhere.eml","helo"`), code: 2, stderr: "nowhere.eml"},
 		{name: "message and message_file", event: edit(`"helo"`, `"message":"x","message_file":"y.eml","helo"`), code: 2, stderr: "message_file"},
 		{name: "bad policy mode", event: valid, policy: `{"mode":"sometimes"}`, code: 2, stderr: "mode"},
 		{name: "neutral unlike none", event: valid, policy: `{"on_spf":{"neutral":"bounce"}}`, code: 2, stderr: "on_spf.neutral"},
@@ -209,7 +226,7 @@ func TestDecideCommandErrors(t *testing.T) {
 		{name: "bad -now", event: valid, args: []string{"-now", "today"}, code: 2, stderr: "-now"},
 		{name: "-dns and -zone", event: valid, args: []string{"-dns", "127.0.0.1", "-zone", decideData + "zone.txt"}, code: 2, stderr: "-dns"},
 		{name: "no -event", args: []string{}, code: 2, stderr: "-event"},
-		{name: "missing event file", args: []string{"-event", "nowhere.json"}, code: 1, stderr: "nowhere.json"},
+		{name: "missing event file", args: []string{"-event", "nowhere.json"}, code: 2, stderr: "nowhere.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -255,9 +272,10 @@ func writeFile(t *testing.T, dir, name, data string) string {
 	return path
 }
 
-// TestDecideCommandTrustsOnlyOurFirstField: only the topmost SPF field
-// naming our host, above any Received by another host, and on this return
-// path, counts (RFC 8601 §5, RFC 7208 §9.1); else SPF is evaluated.
+// TestDecideCommandTrustsOnlyOurFirstField: with trust_recorded_headers,
+// only the topmost SPF field naming our host, above our own topmost
+// Received, and on this return path, counts (RFC 8601 §5, RFC 7208 §9.1);
+// else SPF is evaluated.
 func TestDecideCommandTrustsOnlyOurFirstField(t *testing.T) {
 	const by = "Received: from mail.example.org by mx.hosted.example\r\n"
 	const forged = "Received-SPF: pass receiver=mx.hosted.example; envelope-from=alice@example.org; identity=mailfrom\r\n"
@@ -273,7 +291,8 @@ func TestDecideCommandTrustsOnlyOurFirstField(t *testing.T) {
 		{"Received-SPF naming no sender", "Received-SPF: pass receiver=mx.hosted.example\r\n", "fail", "evaluated"},
 		{"Authentication-Results naming no identity", "Authentication-Results: mx.hosted.example; spf=pass\r\n", "fail", "evaluated"},
 		{"below a Received by another host", "Received: from x by relay.example.net\r\n" + forged, "fail", "evaluated"},
-		{"ours, on this return path", forged, "pass", "recorded"},
+		{"ours, above our Received, on this return path", forged + by, "pass", "recorded"},
+		{"the sender's, below our Received", by + forged, "fail", "evaluated"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -338,8 +357,8 @@ func TestDecideCommandInvalidInput(t *testing.T) {
 		{"non-ASCII remote MTA", edit(`"mx.remote.example"`, `"mx.bücher.example"`), "recipients[0].remote_mta"},
 		{"IPv6 zone in client_ip", edit(`"192.0.2.10"`, `"fe80::1%eth0"`), "client_ip"},
 		{"in session, nothing failed", edit(`"status":"5.1.1"`, `"status":"2.0.0","action":"delivered"`), "in_session"},
-		{"type error in a recipient", edit(`"address":"bob@hosted.example"`, `"address":7`), "recipients[0].address: want a JSON string"},
-		{"unknown key in a recipient", edit(`"status":"5.1.1"`, `"status":"5.1.1","colour":"red"`), "recipients[0]: json: unknown field"},
+		{"type error in a recipient", edit(`"address":"bob@hosted.example"`, `"address":7`), "recipients[0].address: want a string, not 7"},
+		{"unknown key in a recipient", edit(`"status":"5.1.1"`, `"status":"5.1.1","colour":"red"`), `recipients[0]: unknown key "colour"`},
 		{"message_file outside the event's directory", edit(`"spf"`, `"ret":"FULL","message_file":"../../../etc/passwd","spf"`), "message_file"},
 		{"absolute message_file", edit(`"spf"`, `"message_file":"/etc/passwd","spf"`), "message_file"},
 	}

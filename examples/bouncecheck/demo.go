@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -30,14 +31,25 @@ type demoCase struct {
 
 var demoCases = []demoCase{
 	{"A genuine sender", "alice@genuine.example", "192.0.2.10", "mail.genuine.example", "genuine.eml"},
-	{"A forged sender (spam claiming to be bank.example)", "security@bank.example", "203.0.113.66", "bank.example", "forged.eml"},
+	{"A forged sender (spam claiming to be shop.example)", "security@shop.example", "203.0.113.66", "shop.example", "forged.eml"},
 	{"A null sender (a bounce from elsewhere)", "", "198.51.100.25", "mx.elsewhere.example", "nullsender.eml"},
 }
 
+// demoAbout is what `bouncecheck demo -h` says it does.
+const demoAbout = `Tells, in words, an offline story (an embedded DNS zone and messages): a
+genuine sender's mail to a missing mailbox is bounced, a forged sender's is
+dropped with a postmaster notice, a null sender's is dropped. It writes no
+file. bouncecheck with no arguments runs it too.
+`
+
 // runDemo implements `bouncecheck demo`: an offline story, told in words
 // on stdout. It writes no file.
-func runDemo(args []string, stdout io.Writer) error {
-	if len(args) > 0 {
+func runDemo(args []string, _ io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
 		return usageErrorf("demo: takes no arguments")
 	}
 	zone, err := demoFiles.Open("demo/zone.txt")
@@ -96,6 +108,9 @@ func runDemo(args []string, stdout io.Writer) error {
 			fmt.Fprintln(stdout, "   No DSN: there is no return path to send one to, and bounces must not loop.")
 		case d.Action == policy.Drop:
 			fmt.Fprintln(stdout, "   No DSN: the return path is likely forged, and a bounce would hit an innocent party (backscatter).")
+		}
+		if d.Notice != nil {
+			fmt.Fprintln(stdout, "   The postmaster hears of it: a softfail may still be genuine mail, so nothing is lost silently.")
 		}
 	}
 	return nil

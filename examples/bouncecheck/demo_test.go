@@ -21,7 +21,7 @@ func TestDemo(t *testing.T) {
 		for _, want := range []string{
 			"bounce (spf-pass): SPF pass for genuine.example",
 			"DSN: MAIL FROM:<> RCPT TO:<alice@genuine.example>",
-			"drop (spf-fail): SPF fail for bank.example",
+			"drop (spf-softfail): SPF softfail for shop.example",
 			"Postmaster notice: MAIL FROM:<> RCPT TO:<postmaster@hosted.example>",
 			"drop (null-sender)",
 		} {

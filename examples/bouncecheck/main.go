@@ -17,9 +17,11 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -28,24 +30,25 @@ func main() {
 
 // run dispatches to a subcommand and returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd, rest := "demo", args
+	name, rest := "demo", args
 	if len(args) > 0 {
-		cmd, rest = args[0], args[1:]
+		name, rest = args[0], args[1:]
 	}
-	var err error
-	switch cmd {
-	case "demo":
-		err = runDemo(rest, stdout)
-	case "spf":
-		err = runSPF(rest, stdout)
-	case "decide":
-		err = runDecide(rest, stdin, stdout)
-	case "parse":
-		err = runParse(rest, stdout)
-	default:
-		err = usageErrorf("unknown command %q (want demo, spf, decide or parse)", cmd)
+	if isHelpFlag(name) {
+		_, err := io.WriteString(stdout, usage())
+		return exitStatus(err, stderr)
 	}
-	if err == nil {
+	if c, ok := lookup(name); ok {
+		return exitStatus(c.run(rest, stdin, stdout), stderr)
+	}
+	fmt.Fprintf(stderr, "bouncecheck: unknown command %q\n\n%s", name, usage())
+	return 2
+}
+
+// exitStatus reports err on stderr and returns the exit status it means.
+func exitStatus(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	}
 	// The message stands alone on stderr, so that tools can match its
@@ -65,6 +68,12 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, a ...any) error {
 	return usageError{fmt.Errorf(format, a...)}
+}
+
+// invalidInput turns an error of policy's validation, wrapping sentinel,
+// into a usage error for what, without the sentinel's text.
+func invalidInput(what string, err, sentinel error) error {
+	return usageErrorf("%s: %s", what, strings.TrimPrefix(err.Error(), sentinel.Error()+": "))
 }
 
 // writeJSON writes v as one indented JSON object. Addresses and SMTP replies

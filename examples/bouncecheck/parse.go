@@ -2,9 +2,8 @@ package main
 
 import (
 	"errors"
-	"fmt"
+	"flag"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -33,26 +32,36 @@ type parseRecipient struct {
 	WillRetryUntil     string `json:"will_retry_until"`
 }
 
+// parseAbout is what `bouncecheck parse -h` says it does.
+const parseAbout = `Parses the delivery status notification (RFC 3464) in FILE ("-": stdin)
+and prints its fields as JSON. A message that is not a DSN: exit status 1,
+"not a DSN: ..." on stderr; a report that breaks RFC 3464: exit status 2.
+`
+
 // runParse reads the DSN in the file named by args and prints its fields.
-func runParse(args []string, stdout io.Writer) error {
-	if len(args) != 1 || args[0] == "" {
-		return usageErrorf("parse: want exactly one argument, FILE (the DSN to read)")
-	}
-	f, err := os.Open(args[0])
-	if err != nil {
+func runParse(args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("parse", flag.ContinueOnError)
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
+	}
+	name := fs.Arg(0)
+	if fs.NArg() != 1 || name == "" {
+		return usageErrorf("parse: want exactly one argument, FILE (the DSN to read; - for stdin)")
+	}
+	f, err := openInput(name, stdin)
+	if err != nil {
+		return usageErrorf("parse: %v", err)
 	}
 	defer f.Close()
 	r, err := dsn.Parse(f)
 	switch {
 	case errors.Is(err, dsn.ErrNotDSN):
 		// dsn's text reads "dsn: not a DSN: why"; the contract wants it
-		// to start at "not a DSN".
+		// to start at "not a DSN", and exit status 1.
 		return errors.New(strings.TrimPrefix(err.Error(), "dsn: "))
-	case errors.Is(err, dsn.ErrInvalidField):
-		return usageErrorf("parse: %s: %w", args[0], err)
 	case err != nil:
-		return fmt.Errorf("parse: %s: %w", args[0], err)
+		// A report that breaks RFC 3464, or a file that cannot be read.
+		return usageErrorf("parse: %s: %v", name, err)
 	}
 	return writeJSON(stdout, newParseOutput(r))
 }

@@ -117,7 +117,7 @@ func TestParseCommandErrors(t *testing.T) {
 	}{
 		{"no FILE", nil, 2, "parse: want exactly one argument"},
 		{"two files", []string{"a", "b"}, 2, "parse: want exactly one argument"},
-		{"missing file", []string{filepath.Join(t.TempDir(), "none.eml")}, 1, "open "},
+		{"missing file", []string{filepath.Join(t.TempDir(), "none.eml")}, 2, "parse: open "},
 		{"auto-reply", []string{writeTemp(t, "reply.eml", "Subject: Out of office\r\n\r\nAway.\r\n")}, 1,
 			"not a DSN: text/plain message without a message/delivery-status part"},
 		{"malformed report", []string{writeTemp(t, "bad.eml", strings.Replace(parseTestDSN, "Action: failed\r\n", "", 1))}, 2,

@@ -31,7 +31,7 @@ func newResolver(dnsAddr, zoneFile string) (spf.Resolver, error) {
 			return nil, usageErrorf("-zone: %v", err)
 		}
 		defer f.Close()
-		z, err := spf.NewZoneResolver(f, ".")
+		z, err := spf.NewZoneResolver(&capReader{f, maxInputSize}, ".")
 		if err != nil {
 			return nil, usageErrorf("-zone %s: %v", zoneFile, err)
 		}

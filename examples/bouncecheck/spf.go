@@ -23,21 +23,26 @@ type spfOutput struct {
 	AuthenticationResults string `json:"authentication_results"`
 }
 
+// spfAbout is what `bouncecheck spf -h` says it does.
+const spfAbout = `Evaluates SPF (RFC 7208) for the client IP, HELO name and return path
+(postmaster@NAME when -sender is empty or <>), and prints the result as JSON
+with the Received-SPF and Authentication-Results fields that record it.
+`
+
 // runSPF implements `bouncecheck spf -ip IP -helo NAME -sender ADDR
 // [-dns HOST[:PORT] | -zone FILE] [-receiver NAME]`: it checks the return
 // path (postmaster@NAME when -sender is empty) and prints the verdict with
 // the header fields that would record it.
-func runSPF(args []string, stdout io.Writer) error {
+func runSPF(args []string, _ io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("spf", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	ipFlag := fs.String("ip", "", "the client's IP address")
 	helo := fs.String("helo", "", "the HELO/EHLO name")
 	sender := fs.String("sender", "", "the MAIL FROM return path; empty for the null sender")
 	dnsAddr := fs.String("dns", "", "the DNS server to ask, HOST[:PORT]")
 	zoneFile := fs.String("zone", "", "an RFC 1035 zone file to answer from")
 	receiver := fs.String("receiver", "", "this host's name for the headers (default: the host name)")
-	if err := fs.Parse(args); err != nil {
-		return usageErrorf("spf: %v", err)
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErrorf("spf: unexpected argument %q", fs.Arg(0))

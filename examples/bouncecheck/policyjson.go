@@ -1,0 +1,97 @@
+package main
+
+import (
+	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/policy"
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// policyJSON is the policy file of `bouncecheck decide` (DESIGN.md); every
+// key is optional.
+type policyJSON struct {
+	Mode            string    `json:"mode"`
+	OnSPF           onSPFJSON `json:"on_spf"`
+	ReportingMTA    string    `json:"reporting_mta"`
+	AuthservID      string    `json:"authserv_id"`
+	Postmaster      string    `json:"postmaster"`
+	NoticeOn        *[]string `json:"notice_on"`
+	Authenticate    []string  `json:"authenticate"`
+	TrustHeaders    bool      `json:"trust_recorded_headers"`
+	ReturnSizeLimit int64     `json:"return_size_limit"`
+	ReevaluateSPF   *bool     `json:"reevaluate_spf"`
+	DeferFor        string    `json:"defer_for"`
+	RetryAfter      string    `json:"retry_after"`
+	Fallback        string    `json:"fallback"`
+	HostileContent  string    `json:"hostile_content"`
+}
+
+// onSPFJSON is the policy's on_spf: the action for each SPF result given.
+type onSPFJSON struct {
+	None      *string `json:"none"`
+	Neutral   *string `json:"neutral"`
+	Pass      *string `json:"pass"`
+	Fail      *string `json:"fail"`
+	SoftFail  *string `json:"softfail"`
+	TempError *string `json:"temperror"`
+	PermError *string `json:"permerror"`
+}
+
+// toPolicy checks p and converts it. Errors name the field.
+func (p *policyJSON) toPolicy() (*policy.Policy, error) {
+	pol := &policy.Policy{
+		Mode:                 policy.Mode(p.Mode),
+		ReportingMTA:         p.ReportingMTA,
+		AuthservID:           p.AuthservID,
+		Postmaster:           p.Postmaster,
+		TrustRecordedHeaders: p.TrustHeaders,
+		ReturnSizeLimit:      p.ReturnSizeLimit,
+		OnSPF:                p.OnSPF.actions(),
+		NoSPFEvaluation:      p.ReevaluateSPF != nil && !*p.ReevaluateSPF,
+		Fallback:             policy.Action(p.Fallback),
+		HostileContent:       policy.Action(p.HostileContent),
+	}
+	if p.NoticeOn != nil {
+		pol.NoticeOn = make([]policy.Reason, len(*p.NoticeOn)) // [] means none
+		for i, r := range *p.NoticeOn {
+			pol.NoticeOn[i] = policy.Reason(r)
+		}
+	}
+	for _, m := range p.Authenticate {
+		pol.Authenticate = append(pol.Authenticate, policy.AuthMethod(m))
+	}
+	for _, d := range []struct {
+		field string
+		s     string
+		to    *time.Duration
+	}{{"defer_for", p.DeferFor, &pol.DeferFor}, {"retry_after", p.RetryAfter, &pol.RetryAfter}} {
+		if d.s == "" {
+			continue
+		}
+		var err error
+		if *d.to, err = time.ParseDuration(d.s); err != nil {
+			return nil, usageErrorf("policy: %s: %q is not a duration such as \"4h\"", d.field, d.s)
+		}
+	}
+	if err := pol.Validate(); err != nil {
+		return nil, invalidInput("policy", err, policy.ErrInvalidPolicy)
+	}
+	return pol, nil
+}
+
+// actions maps the results given to their actions, for policy.Policy.OnSPF.
+func (o *onSPFJSON) actions() map[spf.Result]policy.Action {
+	m := make(map[spf.Result]policy.Action)
+	for _, ra := range []struct {
+		result spf.Result
+		action *string
+	}{
+		{spf.None, o.None}, {spf.Neutral, o.Neutral}, {spf.Pass, o.Pass}, {spf.Fail, o.Fail},
+		{spf.SoftFail, o.SoftFail}, {spf.TempError, o.TempError}, {spf.PermError, o.PermError},
+	} {
+		if ra.action != nil {
+			m[ra.result] = policy.Action(*ra.action)
+		}
+	}
+	return m
+}
