@@ -8,18 +8,33 @@ import "strings"
 // would start a new field (RFC 5322 §2.2), and none is text.
 func isCtl(c byte) bool { return c < ' ' || c == 0x7f }
 
-// isControl reports the C0 and C1 controls and DEL: none may reach a
-// header line, where CR or LF would start a new field.
-func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
+// isControl reports the characters RFC 6855 §3 keeps out of names: the C0
+// and C1 controls, DEL, U+2028 LINE SEPARATOR and U+2029 PARAGRAPH
+// SEPARATOR. None may reach a header line: CR or LF would start a new
+// field there, and a reader may take NEL (U+0085) or a separator for a
+// line break too.
+func isControl(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x2028 || r == 0x2029
+}
 
-// indexControl returns the index of the first ASCII control in s, or -1.
-func indexControl(s string) int {
-	for i := 0; i < len(s); i++ {
-		if isCtl(s[i]) {
-			return i
+// checkControls refuses a character of s, valid UTF-8, that isControl
+// reports; rule names the RFC section broken.
+func checkControls(field, s, rule string) error {
+	for _, r := range s {
+		if isControl(r) {
+			return controlError(field, r, rule)
 		}
 	}
-	return -1
+	return nil
+}
+
+// controlError refuses a character isControl reports, naming it.
+func controlError(field string, r rune, rule string) error {
+	kind := "control character "
+	if r > 0xff {
+		kind = "line or paragraph separator "
+	}
+	return fieldError(field, kind+runeHex(r)+" not allowed ("+rule+")")
 }
 
 // indexNotPrintable returns the index of the first byte of s that is not

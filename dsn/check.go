@@ -61,7 +61,7 @@ func (c *composer) checkHeaderFields() error {
 		return err
 	}
 	if r.From != "" {
-		if err := c.checkText("From", r.From); err != nil {
+		if err := c.checkValue("From", r.From); err != nil {
 			return err
 		}
 		// RFC 5322 §3.6.2: one mailbox, with or without a display name.
@@ -137,8 +137,10 @@ func (c *composer) checkRecipientFields(rc *Recipient) error {
 	if err := checkMTA("RemoteMTA", rc.RemoteMTA); err != nil {
 		return err
 	}
-	if rc.DiagnosticType != "" && !isAtom(rc.DiagnosticType) {
-		return fieldError("DiagnosticType", "not an atom (RFC 3464 §2.3.6)")
+	if rc.DiagnosticType != "" {
+		if err := checkAtom("DiagnosticType", rc.DiagnosticType, "RFC 3464 §2.3.6"); err != nil {
+			return err
+		}
 	}
 	if err := c.checkValue("DiagnosticCode", rc.DiagnosticCode); err != nil {
 		return err
@@ -199,8 +201,10 @@ func statusFor(rc *Recipient) Status {
 // UTF-8 in any report: a plain report carries it in the 7-bit form of
 // RFC 6533 §3, as long as that stays a word that can be folded.
 func (c *composer) checkAddress(field string, a Address) error {
-	if a.Type != "" && !isAtom(a.Type) {
-		return fieldError(field+".Type", "not an atom (RFC 3464 §2.3.2)")
+	if a.Type != "" {
+		if err := checkAtom("Type", a.Type, "RFC 3464 §2.3.2"); err != nil {
+			return inField(field+".", err)
+		}
 	}
 	if isBlankValue(a.Addr) {
 		// Only OriginalRecipient gets here blank: FinalRecipient is checked first.
@@ -216,6 +220,18 @@ func (c *composer) checkAddress(field string, a Address) error {
 		return fieldError(field, "too long once encoded as RFC 6533 §3 says to fold within 998 characters (RFC 5322 §2.1.1)")
 	}
 	return checkTrimmed(field, a.Addr)
+}
+
+// checkAtom checks a type atom (RFC 3464 §2.1) and that it fits on a
+// line: no fold can split it (RFC 5322 §2.1.1).
+func checkAtom(field, s, rule string) error {
+	switch {
+	case !isAtom(s):
+		return fieldError(field, "not an atom ("+rule+")")
+	case len(s) > maxWordLen:
+		return tooLongError(field)
+	}
+	return nil
 }
 
 // checkValue is checkText for a value written after "Name: ": it must also
@@ -259,23 +275,19 @@ func nonASCIIError(field string) error {
 
 // checkNoControls is checkText for a value that may be UTF-8 in any
 // report, such as the Subject, sent as RFC 2047 encoded words; it reports
-// whether s is ASCII.
+// whether s is ASCII. A run of spaces at the end goes unmeasured: the
+// Subject is trimmed, other values refuse it.
 func checkNoControls(field, s string) (ascii bool, err error) {
-	word := 0
+	var p piece
 	ascii = true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case isCtl(c):
-			return false, fieldError(field, "control character "+byteHex(c)+" not allowed (RFC 3464 §2.1)")
-		case c == ' ':
-			word = 0
-		default:
-			word++
-			ascii = ascii && c < 0x80
+		if isCtl(c) {
+			return false, controlError(field, rune(c), "RFC 3464 §2.1")
 		}
-		if word > maxWordLen {
-			return false, fieldError(field, "a word too long to fold within 998 characters (RFC 5322 §2.1.1)")
+		ascii = ascii && c < 0x80
+		if p = p.next(c == ' ', 1); p.n > maxWordLen && c != ' ' {
+			return false, tooLongError(field)
 		}
 	}
 	if ascii {
@@ -284,12 +296,13 @@ func checkNoControls(field, s string) (ascii bool, err error) {
 	if !utf8.ValidString(s) {
 		return false, fieldError(field, "invalid UTF-8 (RFC 6532 §3.1)")
 	}
-	for _, r := range s {
-		if isControl(r) {
-			return false, fieldError(field, "control character "+runeHex(r)+" not allowed (RFC 3464 §2.1)")
-		}
-	}
-	return false, nil
+	return false, checkControls(field, s, "RFC 3464 §2.1")
+}
+
+// tooLongError refuses a word, or a run of spaces and a word, that no
+// fold could bring within a line (RFC 5322 §2.1.1, §2.2.3).
+func tooLongError(field string) error {
+	return fieldError(field, "a word too long to fold within 998 characters (RFC 5322 §2.1.1)")
 }
 
 // isASCIIText reports whether s is all ASCII. Byte slices, which may be
@@ -333,16 +346,30 @@ func checkMTA(field string, m MTA) error {
 	return nil
 }
 
+// maxMsgIDLen is the longest id that fits, in its angle brackets, on one
+// line with the longest name it goes under: no fold can split it
+// (RFC 5322 §2.1.1, §3.6.4).
+const maxMsgIDLen = maxLineLen - len("In-Reply-To: <>")
+
 // checkMessageID checks the id-left "@" id-right inside the angle brackets
 // (RFC 5322 §3.6.4): a dot-atom-text, then a dot-atom-text or a
-// no-fold-literal; with utf8OK, UTF-8 too (RFC 6532 §3.2).
+// no-fold-literal; with utf8OK, UTF-8 too (RFC 6532 §3.2), but no
+// character isControl reports.
 func checkMessageID(field, id string, utf8OK bool) error {
-	left, right, ok := strings.Cut(id, "@")
-	if ok && isDotAtom(left, utf8OK) && (isDotAtom(right, utf8OK) || isNoFoldLiteral(right)) &&
-		(!utf8OK || utf8.ValidString(id)) {
-		return nil
+	if len(id) > maxMsgIDLen {
+		return fieldError(field, "longer than "+strconv.Itoa(maxMsgIDLen)+" octets, too long for a line (RFC 5322 §2.1.1)")
 	}
-	return fieldError(field, "not id-left@id-right (RFC 5322 §3.6.4)")
+	left, right, ok := strings.Cut(id, "@")
+	if !ok || !isDotAtom(left, utf8OK) || (!isDotAtom(right, utf8OK) && !isNoFoldLiteral(right)) {
+		return fieldError(field, "not id-left@id-right (RFC 5322 §3.6.4)")
+	}
+	if !utf8OK {
+		return nil // isDotAtom and isNoFoldLiteral took ASCII alone
+	}
+	if !utf8.ValidString(id) {
+		return fieldError(field, "invalid UTF-8 (RFC 6532 §3.1)")
+	}
+	return checkControls(field, id, "RFC 5322 §2.2")
 }
 
 // isNoFoldLiteral reports whether s is "[" *dtext "]" (RFC 5322 §3.6.4).
@@ -364,6 +391,8 @@ func (c *composer) checkExtensions(fs []Field) error {
 		switch {
 		case !isFieldName(f.Name):
 			err = fieldError("Name", "not a field name of letters, digits, - and _ (RFC 3464 §2.4)")
+		case len(f.Name) > maxWordLen:
+			err = tooLongError("Name") // no fold before the colon
 		case fieldKey(f.Name) != "":
 			// RFC 3464 §2.4: extensions add new names; a known one would
 			// read back as that field.

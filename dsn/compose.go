@@ -73,8 +73,9 @@ type Envelope struct {
 // not carry as it is (NUL bytes, lines over 998 bytes) only as headers.
 //
 // Compose checks every field of r first: a field that could break the
-// message's structure (a control character, an address or host name that
-// is no single token, an Action/Status mismatch) or could not read back
+// message's structure (a control character or Unicode line separator, an
+// address or host name that is no single token, a word no fold brings
+// within 998 octets, an Action/Status mismatch) or could not read back
 // as written (white space at a value's ends, a blank address, a host name
 // outside RFC 1035 §2.3.1) gives an error wrapping ErrInvalidField that
 // names the field and the rule, and nothing is written. So does a

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -1108,8 +1109,29 @@ func readBackDSN(t testing.TB, raw []byte) *readBack {
 	require.LessOrEqual(t, len(rb.parts), 3)
 	require.Equal(t, "text/plain", rb.parts[0].contentType)
 	require.Contains(t, []string{"message/delivery-status", "message/global-delivery-status"}, rb.parts[1].contentType)
+	header, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	checkNoLineBreaks(t, "header", header)
+	checkNoLineBreaks(t, "delivery-status part", rb.parts[1].body)
+	for i, p := range rb.parts {
+		for name, values := range p.header {
+			checkNoLineBreaks(t, fmt.Sprintf("part %d %s", i+1, name), []byte(strings.Join(values, " ")))
+		}
+	}
 	rb.groups, rb.order = readStatusGroups(t, rb.parts[1].body)
 	return rb
+}
+
+// checkNoLineBreaks checks header lines, their CRLFs aside, for what a
+// reader could take as a line break or a control: C0, DEL, C1, U+2028 and
+// U+2029 (RFC 5322 §2.2, RFC 6855 §3).
+func checkNoLineBreaks(t testing.TB, what string, lines []byte) {
+	t.Helper()
+	for _, line := range strings.Split(string(lines), "\r\n") {
+		for _, r := range line {
+			bad := r < 0x20 || r >= 0x7f && r < 0xa0 || r == 0x2028 || r == 0x2029
+			require.False(t, bad, "%s: %U in %q", what, r, line)
+		}
+	}
 }
 
 func checkLines(t testing.TB, raw []byte) {

@@ -7,10 +7,26 @@ import "bytes"
 const (
 	foldAt     = 78
 	maxLineLen = 998
-	// maxWordLen leaves room on a line for the longest field name and
-	// prefix ("Diagnostic-Code: smtp; ") before a word that cannot fold.
+	// maxWordLen bounds what writeFolded may have to put on a line of its
+	// own, a piece, with room to spare for the space it folds before.
 	maxWordLen = 900
 )
+
+// piece measures a value as writeFolded breaks it into pieces: it folds
+// only before the first space of a run, so a piece is a word and the run
+// of spaces before it, that first space, the fold's, not counted.
+type piece struct {
+	n     int  // bytes in the piece so far
+	space bool // the last character was a space
+}
+
+// next is p after one more character of size bytes.
+func (p piece) next(space bool, size int) piece {
+	if space && !p.space {
+		return piece{space: true} // a fold may come here: a new piece
+	}
+	return piece{n: p.n + size, space: space}
+}
 
 // writeFolded writes one header field, line = "Name: value", and its CRLF,
 // folding before spaces so lines stay within 78 characters where the value

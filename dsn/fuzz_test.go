@@ -70,7 +70,7 @@ func FuzzStatusFromReply(f *testing.F) {
 		if !st.valid() {
 			t.Fatalf("invalid status %v", st)
 		}
-		if indexControl(diag) >= 0 {
+		if strings.IndexFunc(diag, isControl) >= 0 {
 			t.Fatalf("control character in %q", diag)
 		}
 		// RFC 3464 §2.3.6: the diagnostic is one Compose takes, in any
@@ -104,6 +104,14 @@ func FuzzCompose(f *testing.F) {
 	f.Add("<@a:b@c>", "mx", "", "用户@例子", "", strings.Repeat("word ", 50), "X-B", "é", "Sübject", "", "Subject: x\n\nbody", false, "", true)
 	f.Add("a\r\nb", "m x", "id\n", "b\x00", "x", "d\r", "Bad Name", "v\n", "s\r\n", "\x00", "", true, "a\r\n\r\nX: y", false)
 	f.Add("a@b, evil@x", "mx", "", `jörg\x{41}@x.de`, "utf-8;a\\x{41}", "550", "Final-Recipient", "rfc822; evil@x", "", "", "Subject: x\rFoo: y\r\rsecret\r", false, "eth0", true)
+	// Values no fold brings within 998 octets, and Unicode line breaks
+	// (RFC 5322 §2.1.1, RFC 6855 §3).
+	f.Add("alice@example.org", "mx.example", "", "bob@example.org", "", "550"+strings.Repeat(" ", 2000)+"x", "X-A", "v", "", "", "", false, "", false)
+	f.Add("alice@example.org", "mx.example", "", "bob@example.org", "", "550", "X-"+strings.Repeat("n", 1000), "v", "", "", "", false, "", false)
+	f.Add("alice@example.org", "mx.example", "", "bob@example.org", "", "550", "X-A", "v", "", "", "Message-ID: <"+strings.Repeat("m", 1000)+"@x>\r\n\r\n", false, "", false)
+	f.Add("alice@example.org", "mx.example", "", "bob@example.org", "", "550 a\u2028b", "X-A", "v", "", "", "", false, "", true)
+	f.Add("alice@example.org", "mx.example", "", "bob@example.org", "", "550", "X-A", "v\u2029w", "", "", "", false, "", true)
+	f.Add("alice@example.org", "mx.example", "", "bob@example.org", "", "550", "X-A", "v", "", "", "Message-ID: <a\u2029b@x>\r\n\r\n", false, "", true)
 	f.Fuzz(func(t *testing.T, to, host, envid, rcpt, orcpt, diag, extName, extValue, subject, text, original string, full bool, zone string, smtputf8 bool) {
 		remote := MTA{Name: host, IP: netip.MustParseAddr("2001:db8::1")}
 		if zone != "" {

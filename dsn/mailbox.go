@@ -18,7 +18,8 @@ import (
 // without the angle brackets and source route of a path, which Compose
 // strips from Report.To (RFC 5321 §4.1.2, Appendix C). Non-ASCII is
 // allowed, as valid UTF-8 in the local part and in U-labels, only with
-// smtputf8 (RFC 6531 §3.3).
+// smtputf8 (RFC 6531 §3.3), and never C1 controls or the line separators
+// U+2028 and U+2029, which no header line may hold.
 func CheckMailbox(addr string, smtputf8 bool) error {
 	return checkMailbox("Mailbox", addr, smtputf8)
 }
@@ -57,6 +58,10 @@ func checkMailbox(field, s string, utf8OK bool) error {
 			return fieldError(field, "non-ASCII address without SMTPUTF8 (RFC 6531 §3.3)")
 		case !utf8.ValidString(s):
 			return fieldError(field, "invalid UTF-8 (RFC 6531 §3.3)")
+		}
+		// The DSN's To field holds it: one header line (RFC 5322 §2.2).
+		if err := checkControls(field, s, "RFC 5322 §2.2"); err != nil {
+			return err
 		}
 	}
 	switch {

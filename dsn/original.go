@@ -183,35 +183,50 @@ func afterBreak(b []byte, i int, eof bool) int {
 
 // headerMessageID returns the Message-ID of a header block, without its
 // angle brackets and comments, when it is a plain id-left "@" id-right
-// (RFC 5322 §3.6.4), in UTF-8 when utf8OK (RFC 6532 §3.2); else nil.
+// (RFC 5322 §3.6.4) short enough for a line, in UTF-8 when utf8OK
+// (RFC 6532 §3.2); else nil. Two Message-ID fields give nil: RFC 5322
+// §3.6 allows one, and which is the original's is unknown.
 func headerMessageID(header []byte, utf8OK bool) []byte {
 	const name = "message-id:"
+	var id []byte
+	found := false
 	for start := 0; start < len(header); {
 		end := lineEnd(header, start)
 		if end-start < len(name) || !bytes.EqualFold(header[start:start+len(name)], []byte(name)) {
 			start = end
 			continue
 		}
+		if found {
+			return nil
+		}
+		found = true
 		// The value goes on in the continuation lines (RFC 5322 §2.2.3).
 		vstart := start + len(name)
 		for end < len(header) && isWSP(header[end]) {
 			end = lineEnd(header, end)
 		}
-		value := bytes.TrimSpace(header[vstart:end])
-		if bytes.ContainsAny(value, "(\n") {
-			// Rare: unfolded, without comments, in a copy.
-			v, _ := joinFolded(value, nil)
-			v, _ = stripComments(v)
-			value = []byte(v)
-		}
-		n := len(value)
-		if n < 2 || value[0] != '<' || value[n-1] != '>' {
-			return nil
-		}
-		if id := value[1 : n-1]; checkMessageID("", string(id), utf8OK) == nil {
-			return id
-		}
+		id = fieldMessageID(header[vstart:end], utf8OK)
+		start = end
+	}
+	return id
+}
+
+// fieldMessageID returns the id of a Message-ID field's value as
+// headerMessageID takes it, or nil.
+func fieldMessageID(value []byte, utf8OK bool) []byte {
+	value = bytes.TrimSpace(value)
+	if bytes.ContainsAny(value, "(\n") {
+		// Rare: unfolded, without comments, in a copy.
+		v, _ := joinFolded(value, nil)
+		v, _ = stripComments(v)
+		value = []byte(v)
+	}
+	n := len(value)
+	if n < 2 || value[0] != '<' || value[n-1] != '>' {
 		return nil
+	}
+	if id := value[1 : n-1]; checkMessageID("", string(id), utf8OK) == nil {
+		return id
 	}
 	return nil
 }

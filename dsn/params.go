@@ -114,8 +114,10 @@ const (
 // ParseORCPT parses an ORCPT parameter value, "addr-type;xtext" (RFC 3461
 // §4.2), into its address type (lowercased) and its decoded address. The
 // address of the "utf-8" type uses the \x{HEX} escapes of RFC 6533 §3
-// instead of xtext. The value may be at most 500 characters. The empty
-// string gives the zero Address (the parameter was not given).
+// instead of xtext. The value may be at most 500 characters, and the
+// decoded address may hold no control character or Unicode line
+// separator. The empty string gives the zero Address (the parameter was
+// not given).
 func ParseORCPT(s string) (Address, error) {
 	if s == "" {
 		return Address{}, nil
@@ -140,13 +142,13 @@ func ParseORCPT(s string) (Address, error) {
 	if err != nil {
 		return Address{}, err
 	}
-	// The decoded address goes into Original-Recipient: no controls
-	// (RFC 3464 §2.1: a field is one logical line).
-	if i := indexControl(addr); i >= 0 {
-		return Address{}, fieldError("ORCPT", "control character "+byteHex(addr[i])+" not allowed (RFC 3464 §2.3.1)")
-	}
 	if !utf8.ValidString(addr) {
 		return Address{}, fieldError("ORCPT", "address is not valid UTF-8 (RFC 6533 §3)")
+	}
+	// The decoded address goes into Original-Recipient: no controls or
+	// line separators (RFC 3464 §2.1: a field is one logical line).
+	if err := checkControls("ORCPT", addr, "RFC 3464 §2.3.1"); err != nil {
+		return Address{}, err
 	}
 	return Address{Type: typ, Addr: addr}, nil
 }

@@ -16,8 +16,9 @@ import (
 //
 // The diagnostic is the reply with its lines joined by a single space
 // (RFC 3464 §2.3.6 wants one field), each line trimmed; other control
-// characters become spaces, invalid UTF-8 U+FFFD, and a word over 900
-// bytes is broken by a space, so Compose always takes the text as
+// characters and the line separators U+2028 and U+2029 become spaces,
+// invalid UTF-8 U+FFFD, a word over 900 bytes is broken by a space and a
+// run of spaces that long is cut short, so Compose always takes the text as
 // DiagnosticCode: in any report when the reply is ASCII, else in an
 // SMTPUTF8 one (a plain report is 7-bit: RFC 3464 §2.1).
 func StatusFromReply(reply string, permanent bool) (Status, string) {
@@ -57,22 +58,27 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // joinReplyLines joins the lines of a reply, each trimmed, with single
 // spaces, and makes the text one Compose takes as DiagnosticCode: controls
-// become spaces before the trimming, invalid UTF-8 becomes U+FFFD, and a
-// word too long to fold is broken by a space (RFC 5322 §2.1.1).
+// and line separators become spaces before the trimming, invalid UTF-8
+// becomes U+FFFD, a word too long to fold is broken by a space and a run
+// of spaces too long to fold is cut short (RFC 5322 §2.1.1).
 func joinReplyLines(reply string) string {
 	var out, line []byte
 	for l := range strings.Lines(reply) {
 		line = line[:0]
-		word := 0
+		var p piece
 		for _, r := range l {
 			if isControl(r) {
 				r = ' '
 			}
-			if word += utf8.RuneLen(r); r == ' ' {
-				word = 0
-			} else if word > maxWordLen {
+			size := utf8.RuneLen(r)
+			switch next := p.next(r == ' ', size); {
+			case r == ' ' && next.n > maxWordLen-utf8.UTFMax:
+				continue // leaves room for the character after the run
+			case next.n > maxWordLen:
 				line = append(line, ' ')
-				word = utf8.RuneLen(r)
+				p = piece{n: size}
+			default:
+				p = next
 			}
 			line = utf8.AppendRune(line, r)
 		}

@@ -1,6 +1,7 @@
 package dsn
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,7 +40,7 @@ func TestStatusFromReplyRFC3463Section2(t *testing.T) {
 			st, diag := StatusFromReply(tt.reply, tt.permanent)
 			assert.Equal(t, tt.status, st)
 			assert.Equal(t, tt.diag, diag)
-			assert.Equal(t, -1, indexControl(diag), "no control characters")
+			assert.Equal(t, -1, strings.IndexFunc(diag, isControl), "no control characters")
 		})
 	}
 }

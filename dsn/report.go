@@ -77,9 +77,12 @@ type Field struct {
 // unfolding drops white space at their ends (RFC 5322 §2.2.3). So that a
 // report reads back as written, Compose refuses such white space in
 // identifiers, addresses, DiagnosticCode, FinalLogID and extension field
-// values, as it refuses control characters; it trims only the Subject.
-// Inner runs of spaces are kept exactly: folding only breaks a line
-// before an existing space.
+// values, as it refuses control characters (C0, C1, DEL) and the line
+// separators U+2028 and U+2029; it trims only the Subject. Inner runs of
+// spaces are kept exactly: folding only breaks a line before an existing
+// space. So that every line stays within 998 octets (RFC 5322 §2.1.1),
+// Compose refuses a word over 900 bytes, counting the spaces before it
+// but one, and a type atom or extension field name that long.
 type Report struct {
 	// The DSN's own header. From defaults to postmaster@ReportingMTA, Date to
 	// the composing clock's now, MessageID to a generated one, Subject to a
@@ -88,9 +91,12 @@ type Report struct {
 	// brackets and a source route from it, refuses the null path and wants
 	// a Mailbox of RFC 5321 §4.1.2 (UTF-8 only with SMTPUTF8). From must be
 	// one address (RFC 5322 §3.6.2), MessageID id-left@id-right with or
-	// without angle brackets (RFC 5322 §3.6.4). Compose trims white space
-	// at the Subject's ends and writes it as RFC 2047 encoded words when it
-	// is not ASCII or holds "=?".
+	// without angle brackets (RFC 5322 §3.6.4) of at most 983 octets, so
+	// that "In-Reply-To: <id>" fits on a line. The original's Message-ID
+	// goes in In-Reply-To and References when it keeps the same rules and
+	// is the original's only one; else they are left out. Compose trims
+	// white space at the Subject's ends and writes it as RFC 2047 encoded
+	// words when it is not ASCII or holds "=?".
 	From      string
 	To        string
 	Subject   string
@@ -140,17 +146,19 @@ type Report struct {
 
 // Recipient holds the per-recipient fields of RFC 3464 §2.3.
 //
-// Compose writes Diagnostic-Code whenever DiagnosticCode is set. RFC 3464
-// §2.3.6 wants an smtp one only when a remote MTA answered: setting it
-// only then, with RemoteMTA, is the caller's part.
+// Compose writes Diagnostic-Code whenever DiagnosticCode is set, with or
+// without RemoteMTA, and shows it in the default text. RFC 3464 §2.3.6
+// wants an smtp one only when a remote MTA answered: setting it only
+// then, with RemoteMTA, is the caller's part. A local failure keeps its
+// reason under a type of its own, such as "x-local" or "X-Postfix".
 type Recipient struct {
 	OriginalRecipient Address   // ORCPT, only when given (§2.3.1)
 	FinalRecipient    Address   // the envelope recipient, case kept (§2.3.2)
 	Action            Action    // §2.3.3
 	Status            Status    // §2.3.4; Compose writes X.0.0 from Action when zero
 	RemoteMTA         MTA       // only when a remote MTA answered (§2.3.5)
-	DiagnosticType    string    // type of DiagnosticCode; "smtp" when empty (§2.3.6)
-	DiagnosticCode    string    // the remote reply, lines joined by a space
+	DiagnosticType    string    // type of DiagnosticCode, an atom; "smtp" when empty (§2.3.6)
+	DiagnosticCode    string    // the remote reply, lines joined by a space, or a local reason
 	LastAttemptDate   time.Time // §2.3.7
 	FinalLogID        string    // §2.3.8
 	WillRetryUntil    time.Time // only for delayed (§2.3.9)

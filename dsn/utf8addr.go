@@ -87,7 +87,8 @@ func appendHexRune(b []byte, r rune) []byte {
 // DecodeUTF8Addr decodes an address of the "utf-8" address type in any of
 // its forms (RFC 6533 §3): "\x{HEX}" escapes become the character they
 // name and raw UTF-8 is kept. It rejects malformed escapes, invalid UTF-8,
-// surrogates and control characters.
+// surrogates, control characters and the line and paragraph separators
+// U+2028 and U+2029.
 func DecodeUTF8Addr(s string) (string, error) {
 	return decodeUTF8Addr("utf-8 address", s)
 }
@@ -103,7 +104,7 @@ func decodeUTF8Addr(field, s string) (string, error) {
 				return "", fieldError(field, `malformed \x{HEX} escape (RFC 6533 §3)`)
 			}
 			if isControl(r) {
-				return "", fieldError(field, "control character "+runeHex(r)+" not allowed (RFC 6533 §3)")
+				return "", controlError(field, r, "RFC 6533 §3")
 			}
 			b.WriteRune(r)
 			i += end + 1
@@ -114,7 +115,7 @@ func decodeUTF8Addr(field, s string) (string, error) {
 			return "", fieldError(field, "invalid UTF-8 (RFC 6533 §3)")
 		}
 		if isControl(r) {
-			return "", fieldError(field, "control character "+runeHex(r)+" not allowed (RFC 6533 §3)")
+			return "", controlError(field, r, "RFC 6533 §3")
 		}
 		b.WriteString(s[i : i+n])
 		i += n

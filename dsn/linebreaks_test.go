@@ -1,0 +1,93 @@
+package dsn
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// unicodeBreaks are the non-ASCII characters a reader may take for a line
+// break or a control (RFC 6855 §3): NEL, another C1 control, LINE
+// SEPARATOR and PARAGRAPH SEPARATOR.
+var unicodeBreaks = []rune{0x85, 0x9b, 0x2028, 0x2029}
+
+// RFC 6855 §3, RFC 5322 §2.2: no Unicode line break or C1 control reaches
+// a header line of the DSN or of its delivery-status part, in an RFC 6533
+// report or a plain one: every field refuses it, naming itself.
+func TestComposeRefusesUnicodeLineBreaksRFC6855Section3(t *testing.T) {
+	for _, br := range unicodeBreaks {
+		for _, f := range headerFields {
+			if f.kind == kindBody {
+				continue
+			}
+			for _, smtputf8 := range []bool{true, false} {
+				r, opts := failureReport(), testOptions()
+				r.SMTPUTF8 = smtputf8
+				f.set(r, &opts, "a"+string(br)+"b")
+				var buf bytes.Buffer
+				_, err := Compose(&buf, r, strings.NewReader(testOriginal), opts)
+				var fe *FieldError
+				require.True(t, errors.As(err, &fe), "%s %U SMTPUTF8 %v: %v", f.field, br, smtputf8, err)
+				assert.Equal(t, f.field, fe.Field, "%U", br)
+				assert.Zero(t, buf.Len())
+			}
+		}
+		// A utf-8 address too, in either of its forms (RFC 6533 §3).
+		for _, smtputf8 := range []bool{true, false} {
+			r := failureReport()
+			r.SMTPUTF8 = smtputf8
+			r.Recipients[0].OriginalRecipient = Address{"utf-8", "j" + string(br) + "rg@example.de"}
+			fe := composeErr(t, r, "utf-8 address")
+			assert.Equal(t, "Recipients[0].OriginalRecipient", fe.Field)
+			assert.Contains(t, fe.Reason, runeHex(br))
+		}
+	}
+}
+
+// The entry points that feed Compose refuse or replace the same
+// characters, so that what they give, Compose takes.
+func TestUnicodeLineBreaksBeforeComposeRFC6855Section3(t *testing.T) {
+	for _, br := range unicodeBreaks {
+		s := string(br)
+		// A reply's breaks become spaces, as its controls do.
+		st, diag := StatusFromReply("550 5.1.1 no"+s+"such"+s+"user"+s, true)
+		assert.Equal(t, "550 5.1.1 no such user", diag, "%U", br)
+		r := failureReport()
+		r.Recipients[0].Status, r.Recipients[0].DiagnosticCode = st, diag
+		_, err := Compose(io.Discard, r, nil, testOptions())
+		assert.NoError(t, err, "%U", br)
+
+		for _, orcpt := range []string{`utf-8;j\x{` + string(appendHexRune(nil, br)) + `}rg@example.de`, "utf-8;j" + s + "rg@example.de",
+			"rfc822;j" + EncodeXtext(s) + "rg@example.de"} {
+			_, err := ParseORCPT(orcpt)
+			assert.ErrorIs(t, err, ErrInvalidField, "%q", orcpt)
+		}
+		_, err = DecodeUTF8Addr("j" + s + "rg@example.de")
+		assert.ErrorIs(t, err, ErrInvalidField, "%U", br)
+		assert.ErrorIs(t, CheckMailbox("j"+s+"rg@example.de", true), ErrInvalidField, "%U", br)
+		assert.ErrorIs(t, CheckMailbox("jorg@ex"+s+"ample.de", true), ErrInvalidField, "%U", br)
+	}
+}
+
+// RFC 3464 §2.1: a run of spaces too long to fold is cut short in a
+// reply's text, so Compose takes it (RFC 5322 §2.1.1).
+func TestStatusFromReplyLongSpaceRunRFC5322Section2_1_1(t *testing.T) {
+	for _, reply := range []string{
+		"550 a" + strings.Repeat(" ", 2000) + "b",
+		"550 a" + strings.Repeat(" ", 2000) + strings.Repeat("é", 600),
+		"550 a" + strings.Repeat("\u2028", 1000) + "b",
+	} {
+		_, diag := StatusFromReply(reply, true)
+		assert.True(t, strings.HasPrefix(diag, "550 a "), "%.20q", diag)
+		r := failureReport()
+		r.SMTPUTF8 = true
+		r.Recipients[0].DiagnosticCode = diag
+		rb, _, _ := composeOK(t, r, "", testOptions())
+		assert.NotEmpty(t, rb.recipient(0).Get("Diagnostic-Code"))
+	}
+}
