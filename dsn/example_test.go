@@ -160,3 +160,25 @@ func ExampleCheckMailbox() {
 	// return_path: last label all digits: an IP address is no host name (RFC 1123 §2.1)
 	// return_path: non-ASCII address without SMTPUTF8 (RFC 6531 §3.3)
 }
+
+// A postmaster notice, or any text of one's own, can end with the summary
+// Compose would write by default.
+func ExampleSummary() {
+	r := &dsn.Report{
+		ReportingMTA: "mx.hosted.example",
+		Recipients: []dsn.Recipient{{
+			FinalRecipient: dsn.Address{Addr: "bob@hosted.example"},
+			Action:         dsn.ActionFailed,
+			Status:         dsn.Status{Class: 5, Subject: 1, Detail: 1},
+			DiagnosticType: "x-local",
+			DiagnosticCode: "unknown user",
+		}},
+	}
+	fmt.Print(dsn.Summary(r))
+	// Output:
+	// This is the mail system at mx.hosted.example.
+	//
+	// Your message could not be delivered to one or more recipients.
+	//
+	// <bob@hosted.example>: failed (5.1.1): unknown user
+}

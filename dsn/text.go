@@ -76,12 +76,24 @@ func (n *byteCounter) Write(p []byte) (int, error) {
 
 // summary writes the default text. It appends to a local slice, stored
 // back once: see composer.start.
-func (c *composer) summary() {
-	t := []byte(c.text)
+func (c *composer) summary() { c.text = appendSummary(c.text, c.r, c.worstAction()) }
+
+// Summary returns the human-readable text Compose writes for r when
+// neither Report.Text nor ComposeOptions.Text is set (RFC 6522 §3): who
+// reports, and what became of each recipient, with its diagnostic. Text
+// of one's own can end with it.
+func Summary(r *Report) string {
+	c := composer{r: r}
+	return string(appendSummary(nil, r, c.worstAction()))
+}
+
+// appendSummary appends the default text for r, whose worst action is
+// worst, to t.
+func appendSummary(t []byte, r *Report, worst Action) []byte {
 	t = append(t, "This is the mail system at "...)
-	t = append(t, c.r.ReportingMTA...)
+	t = append(t, r.ReportingMTA...)
 	t = append(t, ".\n\n"...)
-	switch c.worstAction() {
+	switch worst {
 	case ActionFailed:
 		t = append(t, "Your message could not be delivered to one or more recipients.\n\n"...)
 	case ActionDelayed:
@@ -89,8 +101,8 @@ func (c *composer) summary() {
 	default:
 		t = append(t, "Your message was delivered as requested.\n\n"...)
 	}
-	for i := range c.r.Recipients {
-		rc := &c.r.Recipients[i]
+	for i := range r.Recipients {
+		rc := &r.Recipients[i]
 		t = append(t, '<')
 		t = append(t, rc.FinalRecipient.Addr...)
 		t = append(t, ">: "...)
@@ -108,7 +120,7 @@ func (c *composer) summary() {
 		}
 		t = append(t, '\n')
 	}
-	c.text = t
+	return t
 }
 
 // The transfer encodings of the parts (RFC 2045 §6.1).

@@ -147,7 +147,8 @@ func (p *Policy) noticeFor(ev *Event, orig *original, rcpts []Recipient, d *Deci
 		}
 		r.Text = fmt.Sprintf("This is the delivery status notification %s would have sent to %s.\r\n"+
 			"It was not sent. Decision: %s.\r\n\r\n"+
-			"The original message was accepted and its delivery failed; %s\r\n",
-			r.ReportingMTA, returnPath, d, attached)
+			"The original message was accepted and its delivery failed; %s\r\n\r\n"+
+			"The notification would have said:\r\n\r\n%s",
+			r.ReportingMTA, returnPath, d, attached, dsn.Summary(r))
 	})
 }
