@@ -1,11 +1,12 @@
 package dsn
 
 import (
-	"encoding/binary"
 	"net/mail"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // check validates the report and the options before anything is written,
@@ -75,7 +76,7 @@ func (c *composer) checkHeaderFields() error {
 	if r.MessageID == "" {
 		return nil
 	}
-	id := unbracket(r.MessageID)
+	id := mailsyntax.Unbracket(r.MessageID)
 	if err := checkMessageID("MessageID", id, false); err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func (c *composer) checkHeaderFields() error {
 // Appendix C) from the return path and checks what is left is a Mailbox:
 // the DSN goes to it alone.
 func returnPath(s string, utf8OK bool) (string, error) {
-	s = unbracket(s)
+	s = mailsyntax.Unbracket(s)
 	if strings.HasPrefix(s, "@") {
 		_, mailbox, ok := strings.Cut(s, ":")
 		if !ok {
@@ -282,7 +283,7 @@ func checkNoControls(field, s string) (ascii bool, err error) {
 	ascii = true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if isCtl(c) {
+		if mailsyntax.IsCtl(c) {
 			return false, controlError(field, rune(c), "RFC 3464 §2.1")
 		}
 		ascii = ascii && c < 0x80
@@ -303,32 +304,6 @@ func checkNoControls(field, s string) (ascii bool, err error) {
 // fold could bring within a line (RFC 5322 §2.1.1, §2.2.3).
 func tooLongError(field string) error {
 	return fieldError(field, "a word too long to fold within 998 characters (RFC 5322 §2.1.1)")
-}
-
-// isASCIIText reports whether s is all ASCII. Byte slices, which may be
-// a whole header or body, are checked 32 bytes at a time, then eight.
-func isASCIIText[T string | []byte](s T) bool {
-	const highBits = 0x8080808080808080
-	if b, ok := any(s).([]byte); ok {
-		le := binary.LittleEndian
-		for ; len(b) >= 32; b = b[32:] {
-			if (le.Uint64(b)|le.Uint64(b[8:])|le.Uint64(b[16:])|le.Uint64(b[24:]))&highBits != 0 {
-				return false
-			}
-		}
-		for ; len(b) >= 8; b = b[8:] {
-			if le.Uint64(b)&highBits != 0 {
-				return false
-			}
-		}
-		s = T(b)
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 func checkMTA(field string, m MTA) error {
@@ -360,7 +335,7 @@ func checkMessageID(field, id string, utf8OK bool) error {
 		return fieldError(field, "longer than "+strconv.Itoa(maxMsgIDLen)+" octets, too long for a line (RFC 5322 §2.1.1)")
 	}
 	left, right, ok := strings.Cut(id, "@")
-	if !ok || !isDotAtom(left, utf8OK) || (!isDotAtom(right, utf8OK) && !isNoFoldLiteral(right)) {
+	if !ok || !mailsyntax.IsDotAtom(left, utf8OK) || (!mailsyntax.IsDotAtom(right, utf8OK) && !isNoFoldLiteral(right)) {
 		return fieldError(field, "not id-left@id-right (RFC 5322 §3.6.4)")
 	}
 	if !utf8OK {
@@ -439,7 +414,7 @@ func (c *composer) checkOptions() error {
 		return fieldError("ComposeOptions.Boundary", "want 1 to 70 bchars (RFC 2046 §5.1.1)")
 	}
 	if c.msgID == nil && o.MessageID != nil {
-		if id := unbracket(o.MessageID()); id != "" {
+		if id := mailsyntax.Unbracket(o.MessageID()); id != "" {
 			if err := checkMessageID("ComposeOptions.MessageID", id, false); err != nil {
 				return err
 			}

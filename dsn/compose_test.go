@@ -20,6 +20,8 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -715,7 +717,7 @@ func TestComposeSMTPUTF8RFC6533(t *testing.T) {
 		assert.Equal(t, "message/rfc822", rb.returned().contentType)
 		assert.Empty(t, rb.header.Get("Content-Transfer-Encoding"))
 		assert.Equal(t, "quoted-printable", rb.parts[0].header.Get("Content-Transfer-Encoding"))
-		assert.True(t, isASCIIText(raw))
+		assert.True(t, mailsyntax.IsASCII(raw))
 		back, err := Parse(bytes.NewReader(raw))
 		require.NoError(t, err)
 		assert.False(t, back.SMTPUTF8)
@@ -780,7 +782,7 @@ func TestComposeSMTPUTF8RFC6533(t *testing.T) {
 		r.Recipients[0].OriginalRecipient = Address{"utf-8", "bob+x@hosted.example"}
 		rb, _, raw := composeOK(t, r, testOriginal, ComposeOptions{Ret: RetFull})
 		assert.Equal(t, "message/delivery-status", rb.parts[1].contentType)
-		assert.True(t, isASCIIText(raw))
+		assert.True(t, mailsyntax.IsASCII(raw))
 		assert.Equal(t, `utf-8; bob\x{2B}x@hosted.example`, rb.recipient(0).Get("Original-Recipient"), "7-bit utf-8-addr-xtext form")
 	})
 }
@@ -1199,8 +1201,8 @@ func TestIsASCIIText(t *testing.T) {
 			if at >= 0 {
 				b[at] = 0x80
 			}
-			assert.Equal(t, at < 0, isASCIIText(b), "%d bytes, high bit at %d", n, at)
-			assert.Equal(t, at < 0, isASCIIText(string(b)), "%d bytes, high bit at %d", n, at)
+			assert.Equal(t, at < 0, mailsyntax.IsASCII(b), "%d bytes, high bit at %d", n, at)
+			assert.Equal(t, at < 0, mailsyntax.IsASCII(string(b)), "%d bytes, high bit at %d", n, at)
 		}
 	}
 }

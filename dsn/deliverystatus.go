@@ -1,6 +1,10 @@
 package dsn
 
-import "time"
+import (
+	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+)
 
 // writeStatusPart writes the second part: message/delivery-status, or
 // message/global-delivery-status for an RFC 6533 report, with the fields
@@ -154,18 +158,18 @@ func (c *composer) extensionFields(fs []Field) {
 // so the global part needs no 8bit label.
 func (c *composer) statusIsASCII() bool {
 	r := c.r
-	ascii := isASCIIText(r.OriginalEnvelopeID) && fieldsASCII(r.Extensions)
+	ascii := mailsyntax.IsASCII(r.OriginalEnvelopeID) && fieldsASCII(r.Extensions)
 	for i := range r.Recipients {
 		rc := &r.Recipients[i]
-		ascii = ascii && isASCIIText(rc.OriginalRecipient.Addr) && isASCIIText(rc.FinalRecipient.Addr) &&
-			isASCIIText(rc.DiagnosticCode) && isASCIIText(rc.FinalLogID) && fieldsASCII(rc.Extensions)
+		ascii = ascii && mailsyntax.IsASCII(rc.OriginalRecipient.Addr) && mailsyntax.IsASCII(rc.FinalRecipient.Addr) &&
+			mailsyntax.IsASCII(rc.DiagnosticCode) && mailsyntax.IsASCII(rc.FinalLogID) && fieldsASCII(rc.Extensions)
 	}
 	return ascii
 }
 
 func fieldsASCII(fs []Field) bool {
 	for _, f := range fs {
-		if !isASCIIText(f.Value) {
+		if !mailsyntax.IsASCII(f.Value) {
 			return false
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -127,7 +129,7 @@ func TestComposeFromAndMessageIDRFC5322Section3_6(t *testing.T) {
 		r := failureReport()
 		r.MessageID = id
 		rb, _, _ := composeOK(t, r, "", testOptions())
-		assert.Equal(t, "<"+unbracket(id)+">", rb.header.Get("Message-ID"))
+		assert.Equal(t, "<"+mailsyntax.Unbracket(id)+">", rb.header.Get("Message-ID"))
 	}
 	for _, id := range []string{"noat", `a,b"c@[x]`, "<a@b", "a@b>", "a b@c", "a@b@c", ".a@b", "a@b.", "a@[x]]", "a@[x\\]", "@b", "a@", "é@b"} {
 		r := failureReport()

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -70,13 +72,13 @@ func FuzzStatusFromReply(f *testing.F) {
 		if !st.valid() {
 			t.Fatalf("invalid status %v", st)
 		}
-		if strings.IndexFunc(diag, isControl) >= 0 {
+		if strings.IndexFunc(diag, mailsyntax.IsControl) >= 0 {
 			t.Fatalf("control character in %q", diag)
 		}
 		// RFC 3464 §2.3.6: the diagnostic is one Compose takes, in any
 		// report when ASCII, else in an SMTPUTF8 one.
 		r := failureReport()
-		r.SMTPUTF8 = !isASCIIText(diag)
+		r.SMTPUTF8 = !mailsyntax.IsASCII(diag)
 		r.Recipients[0].Status, r.Recipients[0].DiagnosticCode = statusForAction(st), diag
 		if _, err := Compose(io.Discard, r, nil, ComposeOptions{}); err != nil {
 			t.Fatalf("Compose refuses the diagnostic %q: %v", diag, err)

@@ -38,7 +38,10 @@ func TestComposeHostileOriginalMessageIDRFC5322Section3_6_4(t *testing.T) {
 		{"escape sequence", "Message-ID: <a\x1b[31m@example.org>\r\n", "", false},
 		{"DEL", "Message-ID: <a\x7fb@example.org>\r\n", "", false},
 		{"bare CR inside", "Message-ID: <a\r@example.org>\r\n", "", false},
-		{"bare CR before a field", "Message-ID: <a@example.org>\rBcc: victim@example.net\r\n", "", false},
+		{"bare CR before a continuation", "Message-ID: <a@example.org>\r Bcc: victim@example.net\r\n", "", false},
+		// A lone CR breaks the line, as everywhere (mailsyntax): the Bcc is a
+		// field of its own, and the id stands alone.
+		{"bare CR before a field", "Message-ID: <a@example.org>\rBcc: victim@example.net\r\n", "<a@example.org>", false},
 		{"bare LF before a continuation", "Message-ID: <a@example.org>\n Bcc: victim@example.net\r\n", "", false},
 		{"folded inside the id", "Message-ID: <a@\r\n example.org>\r\n", "", false},
 		{"field in id-right", "Message-ID: <a@example.org\r\n Bcc: victim@example.net>\r\n", "", false},

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // This file holds the address and host name rules that Compose applies,
@@ -52,7 +54,7 @@ func checkMailbox(field, s string, utf8OK bool) error {
 		return fieldError(field, "no @domain (RFC 5321 §4.1.2)")
 	}
 	local, domain := s[:at], s[at+1:]
-	if !isASCIIText(s) {
+	if !mailsyntax.IsASCII(s) {
 		switch {
 		case !utf8OK:
 			return fieldError(field, "non-ASCII address without SMTPUTF8 (RFC 6531 §3.3)")
@@ -71,7 +73,7 @@ func checkMailbox(field, s string, utf8OK bool) error {
 		return fieldError(field, "domain longer than 255 octets (RFC 5321 §4.5.3.1.2)")
 	case len(s)+2 > 256:
 		return fieldError(field, "path longer than 256 octets (RFC 5321 §4.5.3.1.3)")
-	case !isDotAtom(local, utf8OK) && !isQuotedLocal(local, utf8OK):
+	case !mailsyntax.IsDotAtom(local, utf8OK) && !isQuotedLocal(local, utf8OK):
 		return fieldError(field, "local part neither a dot-string nor a quoted string (RFC 5321 §4.1.2)")
 	}
 	return checkDomain(field, domain, true, utf8OK)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 const (
@@ -42,7 +44,7 @@ func (o *original) readHeader(src io.Reader, utf8OK bool) error {
 	o.src = src // o.buf comes empty, with room for a first chunk
 	scanned := 0
 	for {
-		if end, body := headerEnd(o.buf, scanned, o.eof); end >= 0 {
+		if end, body := mailsyntax.HeaderEnd(o.buf, scanned, o.eof); end >= 0 {
 			o.headerLen, o.bodyStart = end, body
 			break
 		}
@@ -60,7 +62,7 @@ func (o *original) readHeader(src io.Reader, utf8OK bool) error {
 		}
 	}
 	header := o.buf[:o.headerLen]
-	o.eightBit = !isASCIIText(header)
+	o.eightBit = !mailsyntax.IsASCII(header)
 	o.nul = bytes.IndexByte(header, 0) >= 0
 	o.msgID = headerMessageID(header, utf8OK && o.eightBit && utf8.Valid(header))
 	return nil
@@ -99,116 +101,28 @@ func growBuf(b []byte, n int) []byte {
 	return nb
 }
 
-// headerEnd finds the empty line that ends the header in b, looking from
-// index from, with CRLF, LF and a lone CR each a line break, as crlfWriter
-// writes them. It returns the length of the header lines and where the
-// body starts, or -1 when b does not hold the end, or not enough of it to
-// tell (unless eof: then nothing more comes).
-func headerEnd(b []byte, from int, eof bool) (end, body int) {
-	if from == 0 && len(b) > 0 && (b[0] == '\n' || b[0] == '\r') {
-		// A message that starts with an empty line has no header.
-		return endAt(0, afterBreak(b, 0, eof))
-	}
-	// An LF before another line break ends the header; so does a lone CR
-	// before one, which is rare. The first of either wins.
-	lfEnd, crlfs := len(b), 0
-	for i := from; i < len(b); {
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			break
-		}
-		lf := i + j
-		if lf > from && b[lf-1] == '\r' {
-			crlfs++
-		}
-		if lf+1 == len(b) || b[lf+1] == '\n' || b[lf+1] == '\r' {
-			lfEnd = lf + 1
-			break
-		}
-		i = lf + 1
-	}
-	if bytes.Count(b[from:lfEnd], []byte{'\r'}) == crlfs {
-		// Every CR so far is a CRLF's: no lone CR comes first.
-		if lfEnd == len(b) {
-			return -1, -1 // not there yet, or the next byte decides
-		}
-		return endAt(lfEnd, afterBreak(b, lfEnd, eof))
-	}
-	limit := len(b)
-	cr := bytes.Index(b[from:], []byte("\r\r"))
-	if cr >= 0 {
-		limit = from + cr
-	}
-	for i := from; i < limit; {
-		j := bytes.IndexByte(b[i:limit], '\n')
-		if j < 0 {
-			break
-		}
-		lf := i + j
-		if lf+1 == len(b) {
-			return -1, -1 // the next byte decides
-		}
-		if c := b[lf+1]; c == '\n' || c == '\r' {
-			return endAt(lf+1, afterBreak(b, lf+1, eof))
-		}
-		i = lf + 1
-	}
-	if cr >= 0 {
-		return endAt(limit+1, afterBreak(b, limit+1, eof))
-	}
-	return -1, -1
-}
-
-// endAt is headerEnd's result for an end whose body start may be unknown.
-func endAt(end, body int) (int, int) {
-	if body < 0 {
-		return -1, -1
-	}
-	return end, body
-}
-
-// afterBreak returns the index after the line break at b[i], CRLF, LF or
-// a lone CR, or -1 when b ends before it can tell a CR from a CRLF.
-func afterBreak(b []byte, i int, eof bool) int {
-	switch {
-	case b[i] == '\n':
-		return i + 1
-	case i+1 < len(b) && b[i+1] == '\n':
-		return i + 2
-	case i+1 < len(b) || eof:
-		return i + 1
-	}
-	return -1
-}
-
 // headerMessageID returns the Message-ID of a header block, without its
 // angle brackets and comments, when it is a plain id-left "@" id-right
 // (RFC 5322 §3.6.4) short enough for a line, in UTF-8 when utf8OK
 // (RFC 6532 §3.2); else nil. Two Message-ID fields give nil: RFC 5322
 // §3.6 allows one, and which is the original's is unknown.
 func headerMessageID(header []byte, utf8OK bool) []byte {
-	const name = "message-id:"
 	var id []byte
 	found := false
-	for start := 0; start < len(header); {
-		end := lineEnd(header, start)
-		if end-start < len(name) || !bytes.EqualFold(header[start:start+len(name)], []byte(name)) {
-			start = end
-			continue
+	for i := 0; ; {
+		name, value, next, s := mailsyntax.NextField(header, i, true)
+		if s == mailsyntax.End {
+			return id
 		}
-		if found {
-			return nil
+		if bytes.EqualFold(name, []byte("Message-ID")) {
+			if found {
+				return nil
+			}
+			found = true
+			id = fieldMessageID(value, utf8OK)
 		}
-		found = true
-		// The value goes on in the continuation lines (RFC 5322 §2.2.3).
-		vstart := start + len(name)
-		for end < len(header) && isWSP(header[end]) {
-			end = lineEnd(header, end)
-		}
-		id = fieldMessageID(header[vstart:end], utf8OK)
-		start = end
+		i = next
 	}
-	return id
 }
 
 // fieldMessageID returns the id of a Message-ID field's value as
@@ -218,7 +132,7 @@ func fieldMessageID(value []byte, utf8OK bool) []byte {
 	if bytes.ContainsAny(value, "(\n") {
 		// Rare: unfolded, without comments, in a copy.
 		v, _ := joinFolded(value, nil)
-		v, _ = stripComments(v)
+		v, _ = mailsyntax.StripComments(v)
 		value = []byte(v)
 	}
 	n := len(value)
@@ -306,7 +220,7 @@ func contentEncoding(b []byte) string {
 	switch {
 	case bytes.IndexByte(b, 0) >= 0 || hasLongLine(b):
 		return encBinary
-	case !isASCIIText(b):
+	case !mailsyntax.IsASCII(b):
 		return enc8bit
 	}
 	return enc7bit

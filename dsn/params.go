@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // Notify is the NOTIFY parameter of RCPT TO (RFC 3461 §4.1): the set of
@@ -179,7 +181,7 @@ func ParseEnvID(s string) (string, error) {
 func CheckEnvID(id string) error { return checkEnvID("ENVID", id) }
 
 func checkEnvID(field, id string) error {
-	if i := indexNotPrintable(id); i >= 0 {
+	if i := mailsyntax.IndexNotPrintable(id); i >= 0 {
 		return fieldError(field, "character "+byteHex(id[i])+" not printable ASCII (RFC 3464 §2.2.1)")
 	}
 	if len(id) > maxEnvID {

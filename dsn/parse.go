@@ -11,6 +11,8 @@ import (
 	"net/textproto"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // ErrNotDSN is the error Parse wraps for a message that is no delivery
@@ -90,15 +92,15 @@ func (p *parser) ownField(name, value []byte) bool {
 	r := &p.r
 	switch {
 	case is("From") && r.From == "":
-		r.From = headerAddress(string(unfold(value)))
+		r.From = headerAddress(string(mailsyntax.Unfold(value)))
 	case is("To") && r.To == "":
-		r.To = headerAddress(string(unfold(value)))
+		r.To = headerAddress(string(mailsyntax.Unfold(value)))
 	case is("Subject") && r.Subject == "":
-		r.Subject = decodeSubject(string(unfold(value)))
+		r.Subject = decodeSubject(string(mailsyntax.Unfold(value)))
 	case is("Date") && r.Date.IsZero():
-		r.Date = parseDate(string(unfold(value)))
+		r.Date = parseDate(string(mailsyntax.Unfold(value)))
 	case is("Message-ID") && r.MessageID == "":
-		r.MessageID = unbracket(string(unfold(value)))
+		r.MessageID = mailsyntax.Unbracket(string(mailsyntax.Unfold(value)))
 	default:
 		return false
 	}
@@ -217,7 +219,7 @@ func (p *parser) text(h partHeader) delim {
 
 // latin1ToUTF8 converts ISO-8859-1 text, whose bytes are the code points.
 func latin1ToUTF8(b []byte) []byte {
-	if isASCIIText(b) {
+	if mailsyntax.IsASCII(b) {
 		return b
 	}
 	out := make([]byte, 0, len(b)+len(b)/4)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // statusReader turns the fields of a message/delivery-status body into a
@@ -28,7 +30,7 @@ func readDeliveryStatus(body []byte, r *Report, global bool) error {
 		if name == nil {
 			return nil
 		}
-		err := s.field(name, unfold(value))
+		err := s.field(name, mailsyntax.Unfold(value))
 		name, value, own = nil, nil, false
 		return err
 	}
@@ -47,7 +49,7 @@ func readDeliveryStatus(body []byte, r *Report, global bool) error {
 			if err := s.endGroup(); err != nil {
 				return err
 			}
-		case isWSP(line[0]):
+		case mailsyntax.IsWSP(line[0]):
 			// RFC 5322 §2.2.3: a continuation line of a folded field.
 			if name != nil {
 				if !own {
@@ -61,7 +63,7 @@ func readDeliveryStatus(body []byte, r *Report, global bool) error {
 			if err := flush(); err != nil {
 				return err
 			}
-			n, v, ok := splitField(trimEOL(line))
+			n, v, ok := mailsyntax.SplitField(trimEOL(line))
 			if !ok {
 				return fieldError("delivery-status", "line "+strconv.Quote(string(trimEOL(line)))+" is no header field (RFC 3464 §2.1)")
 			}
@@ -238,7 +240,7 @@ func (s *statusReader) messageField(lower, v string) bool {
 
 // mtaName reads "dns; host" without comments; the type may be missing.
 func mtaName(v string) string {
-	plain, _ := stripComments(v)
+	plain, _ := mailsyntax.StripComments(v)
 	_, name, _ := splitTyped(plain)
 	return name
 }
@@ -314,7 +316,7 @@ func (s *statusReader) address(name, v string) (Address, error) {
 			return Address{}, err
 		}
 		addr = dec
-	} else if !s.global && !isASCIIText(addr) {
+	} else if !s.global && !mailsyntax.IsASCII(addr) {
 		return Address{}, fieldError(name, "8-bit address outside message/global-delivery-status (RFC 3464 §2.1, RFC 6533 §6.2)")
 	}
 	return Address{Type: typ, Addr: addr}, nil

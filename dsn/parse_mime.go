@@ -8,6 +8,8 @@ import (
 	"mime"
 	"mime/quotedprintable"
 	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // mimeReader walks a MIME message line by line (RFC 2046 §5.1) with one
@@ -175,7 +177,7 @@ const maxFieldLen = 64 << 10
 func (m *mimeReader) header(fn func(name, value []byte) bool) (d delim, ended bool) {
 	m.field = m.field[:0]
 	emit := func() {
-		if name, value, ok := splitField(m.field); ok {
+		if name, value, ok := mailsyntax.SplitField(m.field); ok {
 			fn(name, value)
 		}
 		m.field = m.field[:0]
@@ -197,7 +199,7 @@ func (m *mimeReader) header(fn func(name, value []byte) bool) (d delim, ended bo
 			}
 			// RFC 5322 §2.2.3: a line that does not start with WSP starts
 			// a new field.
-			if !isWSP(b[0]) {
+			if !mailsyntax.IsWSP(b[0]) {
 				emit()
 			}
 		}
@@ -228,7 +230,7 @@ func (h partHeader) contentType() string {
 func (h *partHeader) contentField(name, value []byte) bool {
 	switch {
 	case bytes.EqualFold(name, []byte("Content-Type")):
-		mt, params, err := mime.ParseMediaType(string(unfold(value)))
+		mt, params, err := mime.ParseMediaType(string(mailsyntax.Unfold(value)))
 		if mt == "" && err != nil {
 			return true
 		}
@@ -237,7 +239,7 @@ func (h *partHeader) contentField(name, value []byte) bool {
 		h.reportTyp = strings.ToLower(params["report-type"])
 		h.charset = strings.ToLower(params["charset"])
 	case bytes.EqualFold(name, []byte("Content-Transfer-Encoding")):
-		h.encoding = strings.ToLower(string(unfold(value)))
+		h.encoding = strings.ToLower(string(mailsyntax.Unfold(value)))
 	default:
 		return false
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // This file reads the values of delivery-status fields: actions, status
@@ -13,7 +15,7 @@ import (
 
 // parseAction reads an action-value (RFC 3464 §2.3.3), case-insensitively.
 func parseAction(v string) (Action, error) {
-	plain, _ := stripComments(v)
+	plain, _ := mailsyntax.StripComments(v)
 	a := Action(strings.ToLower(plain))
 	switch a {
 	case ActionFailed, ActionDelayed, ActionDelivered, ActionRelayed, ActionExpanded:
@@ -26,7 +28,7 @@ func parseAction(v string) (Action, error) {
 // comment ("5.1.1 (bad mailbox)") or text after the code; the code is the
 // first word.
 func parseStatusField(v string) (Status, error) {
-	plain, _ := stripComments(v)
+	plain, _ := mailsyntax.StripComments(v)
 	code, _, _ := strings.Cut(plain, " ")
 	return ParseStatus(code)
 }
@@ -35,7 +37,7 @@ func parseStatusField(v string) (Status, error) {
 // address literal or a bare address as the name gives the IP alone; the
 // comment, when it holds an address, gives the IP beside the name.
 func parseMTA(v string) MTA {
-	plain, comment := stripComments(v)
+	plain, comment := mailsyntax.StripComments(v)
 	_, name, _ := splitTyped(plain)
 	if ip, ok := parseIPLiteral(name); ok {
 		return MTA{IP: ip}
@@ -97,7 +99,7 @@ func parseDate(v string) time.Time {
 	if t, err := time.Parse(rfc5322Date, strings.TrimSpace(fast)); err == nil {
 		return t
 	}
-	plain, _ := stripComments(v)
+	plain, _ := mailsyntax.StripComments(v)
 	// "Thu,29 Apr 2010": a day name without the space after its comma.
 	plain = strings.Join(strings.Fields(strings.Replace(plain, ",", ", ", 1)), " ")
 	if t, err := mail.ParseDate(plain); err == nil {

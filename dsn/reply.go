@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // StatusFromReply maps an SMTP reply, single or multi-line ("550-...\r\n550
@@ -67,7 +69,7 @@ func joinReplyLines(reply string) string {
 		line = line[:0]
 		var p piece
 		for _, r := range l {
-			if isControl(r) {
+			if mailsyntax.IsControl(r) {
 				r = ' '
 			}
 			size := utf8.RuneLen(r)

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+
 	"github.com/stretchr/testify/assert"
 )
 
@@ -40,7 +42,7 @@ func TestStatusFromReplyRFC3463Section2(t *testing.T) {
 			st, diag := StatusFromReply(tt.reply, tt.permanent)
 			assert.Equal(t, tt.status, st)
 			assert.Equal(t, tt.diag, diag)
-			assert.Equal(t, -1, strings.IndexFunc(diag, isControl), "no control characters")
+			assert.Equal(t, -1, strings.IndexFunc(diag, mailsyntax.IsControl), "no control characters")
 		})
 	}
 }

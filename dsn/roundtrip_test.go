@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -120,7 +122,7 @@ func composedAddress(a Address) Address {
 	if a.Type == "" {
 		a.Type = "rfc822"
 	}
-	if a.Type == "rfc822" && !isASCIIText(a.Addr) {
+	if a.Type == "rfc822" && !mailsyntax.IsASCII(a.Addr) {
 		a.Type = "utf-8" // RFC 6533 §3
 	}
 	return a

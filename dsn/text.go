@@ -7,6 +7,8 @@ import (
 	"mime/quotedprintable"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // makeText renders the human-readable part (RFC 6522 §3) into c.text:
@@ -139,7 +141,7 @@ const (
 func (c *composer) textEncoding(text []byte) string {
 	clean := isCleanText(text)
 	switch {
-	case clean && isASCIIText(text):
+	case clean && mailsyntax.IsASCII(text):
 		return enc7bit
 	case clean && c.global && !c.opts.SevenBit && utf8.Valid(text):
 		return enc8bit
@@ -178,7 +180,7 @@ func (c *composer) writeTextPart() {
 func isCleanText(b []byte) bool {
 	lineStart := 0
 	for i, ch := range b {
-		if !isCtl(ch) || ch == '\t' {
+		if !mailsyntax.IsCtl(ch) || ch == '\t' {
 			continue
 		}
 		if ch != '\n' || i-lineStart > maxLineLen {
@@ -193,7 +195,7 @@ func isCleanText(b []byte) bool {
 // words, which every reader decodes.
 func encodeSubject(s string) string {
 	switch {
-	case !isASCIIText(s):
+	case !mailsyntax.IsASCII(s):
 		return mime.QEncoding.Encode("utf-8", s)
 	case !strings.Contains(s, "=?"):
 		return s

@@ -3,6 +3,8 @@ package dsn
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // EncodeUTF8Addr encodes an address for the "utf-8" address type in its
@@ -53,7 +55,7 @@ func escapesRune(r rune, unitext bool) bool {
 	if r < 0x80 {
 		return !isQchar(byte(r))
 	}
-	return !unitext || isControl(r)
+	return !unitext || mailsyntax.IsControl(r)
 }
 
 // isUTF8Type reports whether a is written with the utf-8 address type
@@ -64,7 +66,7 @@ func isUTF8Type(a Address) bool {
 	case strings.EqualFold(a.Type, "utf-8"):
 		return true
 	case a.Type == "" || strings.EqualFold(a.Type, "rfc822"):
-		return !isASCIIText(a.Addr)
+		return !mailsyntax.IsASCII(a.Addr)
 	}
 	return false
 }
@@ -103,7 +105,7 @@ func decodeUTF8Addr(field, s string) (string, error) {
 			if end < 0 || !ok {
 				return "", fieldError(field, `malformed \x{HEX} escape (RFC 6533 §3)`)
 			}
-			if isControl(r) {
+			if mailsyntax.IsControl(r) {
 				return "", controlError(field, r, "RFC 6533 §3")
 			}
 			b.WriteRune(r)
@@ -114,7 +116,7 @@ func decodeUTF8Addr(field, s string) (string, error) {
 		if r == utf8.RuneError && n <= 1 {
 			return "", fieldError(field, "invalid UTF-8 (RFC 6533 §3)")
 		}
-		if isControl(r) {
+		if mailsyntax.IsControl(r) {
 			return "", controlError(field, r, "RFC 6533 §3")
 		}
 		b.WriteString(s[i : i+n])

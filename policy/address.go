@@ -3,7 +3,6 @@ package policy
 import (
 	"errors"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 )
@@ -31,29 +30,4 @@ func plainPath(addr string) string {
 		}
 	}
 	return addr
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-// indexControl returns the index of the first C0 control or DEL in s, or -1.
-func indexControl(s string) int {
-	return strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f })
-}
-
-// indexNotPrintable returns the index of the first byte outside printable
-// ASCII in s, or -1.
-func indexNotPrintable(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] > '~' {
-			return i
-		}
-	}
-	return -1
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // report builds the DSN's value for the given recipients, addressed to.
@@ -39,7 +40,7 @@ func dsnRecipient(rc *Recipient, smtputf8 bool) dsn.Recipient {
 		Status:            rc.status(),
 		LastAttemptDate:   rc.LastAttempt,
 	}
-	if !isASCII(rc.Address) {
+	if !mailsyntax.IsASCII(rc.Address) {
 		out.FinalRecipient.Type = "utf-8" // RFC 6533 §3
 	}
 	// RFC 3464 §2.3.5: only when a remote MTA answered.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -159,7 +160,7 @@ func (rc *Recipient) validate(smtputf8 bool) error {
 		return fieldErr("address", err)
 	}
 	if rc.ORCPT.Addr != "" {
-		if i := indexControl(rc.ORCPT.Addr); i >= 0 {
+		if i := mailsyntax.IndexControl(rc.ORCPT.Addr); i >= 0 {
 			return fieldErr("orcpt", fmt.Errorf("control character %#02x (RFC 3464 §2.3.1)", rc.ORCPT.Addr[i]))
 		}
 	}
@@ -231,7 +232,7 @@ func splitDiagnostic(s string) (typ, text string, err error) {
 		return r != '-' && (r < '0' || r > '9') && (r|0x20 < 'a' || r|0x20 > 'z')
 	}):
 		return "", "", fmt.Errorf("type %q is not letters, digits and hyphens (RFC 3464 §2.3.6)", typ)
-	case indexControl(text) >= 0:
+	case mailsyntax.IndexControl(text) >= 0:
 		return "", "", errors.New("control character in the text (RFC 3464 §2.3.6)")
 	}
 	return typ, text, nil

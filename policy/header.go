@@ -1,10 +1,10 @@
 package policy
 
 import (
-	"bufio"
 	"bytes"
 	"io"
-	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // Bounds of the header scan: the whole header is read, however long, but
@@ -59,92 +59,16 @@ func (h *header) add(f headerField) {
 	}
 }
 
-// fieldBuf accumulates the field being read.
-type fieldBuf struct {
-	name  string // "" when the field is not kept
-	value []byte
-	long  bool
-}
-
-func (b *fieldBuf) start(line []byte) {
-	name, value, ok := bytes.Cut(line, []byte(":"))
-	// RFC 5322 §4.5.1: obsolete space before ":".
-	b.name, _ = fieldKind(bytes.TrimRight(name, " \t"))
-	if !ok {
-		b.name = ""
-	}
-	b.value, b.long = b.value[:0], false
-	b.append(value)
-}
-
-func (b *fieldBuf) append(p []byte) {
-	if b.name == "" || b.long {
-		return
-	}
-	if len(b.value)+len(p) > maxFieldLen {
-		b.long, b.value = true, b.value[:0]
-		return
-	}
-	b.value = append(b.value, p...)
-}
-
-// flush hands the field, if kept, to h.
-func (b *fieldBuf) flush(h *header) {
-	if b.name != "" {
-		h.add(headerField{name: b.name, value: string(bytes.TrimSpace(b.value)), long: b.long})
-		b.name = ""
-	}
-}
-
 // scanHeader reads the header up to the empty line that ends it (RFC 5322
 // §2.1), or to EOF, keeping only what the rules read: memory stays bounded
-// whatever the header's length. Continuation lines are unfolded (RFC 5322
-// §2.2.3). A line that is no field is skipped: the message was accepted
-// already, and the fields sought are advisory. br's buffer must hold the
-// longest field name sought.
-func scanHeader(br *bufio.Reader) (header, error) {
-	var (
-		h      header
-		f      fieldBuf
-		inLine bool // the last read ended inside a line longer than br's buffer
-	)
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if err != nil && err != bufio.ErrBufferFull && err != io.EOF {
-			return h, err
-		}
-		text := bytes.TrimRight(chunk, "\r\n")
-		switch {
-		case inLine:
-			f.append(text)
-		case len(text) == 0 && err == bufio.ErrBufferFull:
-			f.flush(&h) // a run of line breaks: no field
-		case len(text) == 0:
-			f.flush(&h)
-			return h, nil
-		case text[0] == ' ' || text[0] == '\t':
-			f.append([]byte{' '})
-			f.append(bytes.TrimLeft(text, " \t"))
-		default:
-			f.flush(&h)
-			f.start(text)
-		}
-		inLine = err == bufio.ErrBufferFull
-		if err == io.EOF {
-			f.flush(&h)
-			return h, nil
+// whatever the header's length. Fields are unfolded (RFC 5322 §2.2.3).
+func scanHeader(r io.Reader) (header, error) {
+	var h header
+	fr := mailsyntax.NewFieldReader(r, maxFieldLen)
+	for fr.Next() {
+		if name, _ := fieldKind(fr.Name()); name != "" {
+			h.add(headerField{name: name, value: string(mailsyntax.Unfold(fr.Value())), long: fr.Long()})
 		}
 	}
-}
-
-// receivedBy returns the host named by the "by" clause of a Received
-// field (RFC 5321 §4.4 Stamp), or "".
-func receivedBy(value string) string {
-	words := strings.Fields(stripComments(value))
-	for i := 0; i+1 < len(words); i++ {
-		if strings.EqualFold(words[i], "by") {
-			return strings.TrimSuffix(words[i+1], ";")
-		}
-	}
-	return ""
+	return h, fr.Err()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -202,7 +203,7 @@ func TestDecideRemoteReplyText(t *testing.T) {
 	require.NoError(t, err)
 	diag := r.Recipients[0].DiagnosticCode
 	assert.True(t, strings.HasPrefix(diag, "550 5.1.1 Benutzer unbekannt: m??ller "), diag)
-	assert.Equal(t, -1, indexNotPrintable(diag), diag)
+	assert.Equal(t, -1, mailsyntax.IndexNotPrintable(diag), diag)
 	assert.NotContains(t, string(d.DSN.Data), "global")
 }
 

@@ -1,12 +1,13 @@
 package policy
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // maxReplay bounds the bytes of the original kept while its header is
@@ -57,9 +58,7 @@ func (o *original) load() error {
 		o.err = fmt.Errorf("policy: opening the original: %w", o.err)
 		return o.err
 	}
-	// A small buffer: scanHeader joins longer lines itself.
-	br := bufio.NewReaderSize(io.TeeReader(o.rc, &o.read), 1024)
-	if o.header, o.err = scanHeader(br); o.err != nil {
+	if o.header, o.err = scanHeader(io.TeeReader(o.rc, &o.read)); o.err != nil {
 		o.err = fmt.Errorf("policy: reading the original's header: %w", o.err)
 	}
 	return o.err
@@ -96,7 +95,8 @@ func (o *original) Close() {
 // or an automatic message, which must not be answered by another
 // (rule 4).
 func marksAutomatic(name, value string) bool {
-	first, _, _ := strings.Cut(stripComments(value), ";")
+	plain, _ := mailsyntax.StripComments(value)
+	first, _, _ := strings.Cut(plain, ";")
 	first = strings.TrimSpace(first)
 	if name == "Auto-Submitted" {
 		// RFC 3834 §5: any value but "no" marks an automatic message, and
@@ -105,27 +105,4 @@ func marksAutomatic(name, value string) bool {
 	}
 	// RFC 6522 §3: a multipart/report is a report (a DSN, an MDN…).
 	return strings.EqualFold(first, "multipart/report")
-}
-
-// stripComments removes RFC 5322 §3.2.2 comments, "(...)", nesting and
-// quoted pairs included.
-func stripComments(s string) string {
-	if !strings.Contains(s, "(") {
-		return s
-	}
-	var b strings.Builder
-	depth := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\' && depth > 0:
-			i++
-		case c == '(':
-			depth++
-		case c == ')' && depth > 0:
-			depth--
-		case depth == 0:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

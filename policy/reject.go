@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // firstFailure returns the first recipient that did not succeed, or nil.
@@ -47,7 +48,7 @@ func rejectReply(rcpts []Recipient, smtputf8 bool) *Reply {
 
 // asciiText replaces every byte outside printable ASCII with '?'.
 func asciiText(s string) string {
-	if indexNotPrintable(s) < 0 {
+	if mailsyntax.IndexNotPrintable(s) < 0 {
 		return s
 	}
 	b := []byte(s)

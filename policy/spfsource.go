@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -78,7 +79,7 @@ func (p *Policy) headerVerdict(h header, returnPath string) (spf.Verdict, bool) 
 			return spf.Verdict{}, false
 		}
 		if f.name == "Received" {
-			by := receivedBy(f.value)
+			by := mailsyntax.ReceivedBy(f.value)
 			ours := strings.EqualFold(by, id) || strings.EqualFold(by, def.reportingMTA)
 			return v, found && ours && isAbout(v, returnPath)
 		}
@@ -111,7 +112,7 @@ func ourVerdict(f headerField, id string) (spf.Verdict, error) {
 		}
 		return v, err
 	}
-	if !strings.EqualFold(authservIDOf(f.value), id) {
+	if !strings.EqualFold(mailsyntax.AuthservID(f.value), id) {
 		return spf.Verdict{}, errNotOurs
 	}
 	return spf.ParseAuthenticationResults(f.value, id)
@@ -125,17 +126,6 @@ func containsFold(s, substr string) bool {
 		}
 	}
 	return false
-}
-
-// authservIDOf returns the authserv-id of an Authentication-Results field
-// value (RFC 8601 §2.2), unquoted, or "".
-func authservIDOf(value string) string {
-	head, _, _ := strings.Cut(stripComments(value), ";")
-	words := strings.Fields(head)
-	if len(words) == 0 {
-		return ""
-	}
-	return strings.Trim(words[0], `"`)
 }
 
 // isAbout reports whether v is a verdict on the return path: on the

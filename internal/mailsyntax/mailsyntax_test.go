@@ -1,0 +1,197 @@
+package mailsyntax
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNextBreak(t *testing.T) {
+	for _, tt := range []struct {
+		in        string
+		eof       bool
+		at, after int
+	}{
+		{"ab\r\ncd", false, 2, 4},
+		{"ab\ncd", false, 2, 3},
+		{"ab\rcd", false, 2, 3},  // a lone CR
+		{"ab\r", false, -1, -1},  // the next byte decides
+		{"ab\r", true, 2, 3},     // nothing more comes
+		{"ab", true, -1, -1},     // no break at all
+		{"a\rb\nc", false, 1, 2}, // the first break wins
+		{"a\nb\rc", false, 1, 2}, // either way
+		{"\r\r\n", false, 0, 1},  // a lone CR, then a CRLF
+		{"ab\r\r", false, 2, 3},  // a CR followed by CR is lone
+	} {
+		at, after := NextBreak([]byte(tt.in), 0, tt.eof)
+		assert.Equal(t, []int{tt.at, tt.after}, []int{at, after}, "%q", tt.in)
+	}
+}
+
+// fields walks a header block with NextField, as a reader would.
+func fields(b []byte) (names []string, body int) {
+	for i := 0; ; {
+		name, _, next, s := NextField(b, i, true)
+		if s == End {
+			return names, next
+		}
+		if name != nil {
+			names = append(names, string(name))
+		}
+		i = next
+	}
+}
+
+// TestOneLineBreakRule: NextField and HeaderEnd, and so every reader,
+// take the same line breaks and find the same end of the header.
+func TestOneLineBreakRule(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		names []string
+		body  string
+	}{
+		{"A: 1\r\nB: 2\r\n\r\nbody", []string{"A", "B"}, "body"},
+		{"A: 1\nB: 2\n\nbody", []string{"A", "B"}, "body"},
+		{"A: 1\rB: 2\r\rbody", []string{"A", "B"}, "body"},
+		{"A: 1\rAuto-Submitted: auto-replied\r\n\r\nbody", []string{"A", "Auto-Submitted"}, "body"},
+		{"A: 1\r\n\tcontinued\r\nB: 2\r\n\r\nbody", []string{"A", "B"}, "body"},
+		{"A: 1\r continued\rB: 2\n\nbody", []string{"A", "B"}, "body"},
+		{"\r\nbody", nil, "body"},
+		{"\rbody", nil, "body"},
+		{"From nobody\r\nA: 1\r\n\r\n", []string{"A"}, ""},
+		{"A: no end", []string{"A"}, ""},
+		{"A : obsolete space\r\n\r\n", []string{"A"}, ""},
+	} {
+		names, body := fields([]byte(tt.in))
+		assert.Equal(t, tt.names, names, "%q", tt.in)
+		assert.Equal(t, tt.body, tt.in[body:], "%q", tt.in)
+		end, hbody := HeaderEnd([]byte(tt.in), 0, true)
+		if end >= 0 {
+			assert.Equal(t, body, hbody, "HeaderEnd on %q", tt.in)
+		}
+	}
+}
+
+// FuzzOneLineBreakRule: HeaderEnd finds the body where the NextField walk
+// does, for any input.
+func FuzzOneLineBreakRule(f *testing.F) {
+	for _, s := range []string{"A: 1\r\n\r\nb", "A: 1\r\rb", "A\n\n", "\r\n", "A: 1\r \r\n\n", "a\r\r\n\r\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		_, body := fields([]byte(s))
+		if end, hbody := HeaderEnd([]byte(s), 0, true); end >= 0 {
+			assert.Equal(t, body, hbody, "%q", s)
+		} else {
+			assert.Equal(t, len(s), body, "no end found in %q, yet the walk ended at %d", s, body)
+		}
+	})
+}
+
+func TestUnfold(t *testing.T) {
+	assert.Equal(t, "a\tb c", string(Unfold([]byte(" a\r\n\tb\r c "))))
+	assert.Equal(t, "plain", string(Unfold([]byte("plain"))))
+}
+
+func TestStripComments(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"dns; helo (192.0.2.1)": {"dns; helo", "192.0.2.1"},
+		"a (b (nested) c) d":    {"a d", "b (nested) c"},
+		`"q (not a comment)" x`: {`"q (not a comment)" x`, ""},
+		`a (esc \) still) b`:    {"a b", `esc \) still`},
+		"unclosed (comment":     {"unclosed", ""},
+		"no comment":            {"no comment", ""},
+	} {
+		plain, comment := StripComments(in)
+		assert.Equal(t, want, [2]string{plain, comment}, in)
+	}
+}
+
+// TestReceivedBy reads the "by" clause of a Received field (RFC 5321 §4.4).
+func TestReceivedBy(t *testing.T) {
+	for in, want := range map[string]string{
+		"from mail.example.org (mail.example.org [192.0.2.10]) by MX.hosted.example (Postfix) with ESMTPS id 1; Fri, 27 Nov 2026 10:00:00 +0000": "MX.hosted.example",
+		"from x (by evil.example) by mx.hosted.example; date": "mx.hosted.example",
+		"by mx.hosted.example; Fri, 27 Nov 2026":              "mx.hosted.example",
+		"from x; Fri, 27 Nov 2026":                            "",
+		"from x by":                                           "",
+	} {
+		assert.Equal(t, want, ReceivedBy(in), in)
+	}
+}
+
+func TestAuthservID(t *testing.T) {
+	for in, want := range map[string]string{
+		"mx.hosted.example; spf=pass":       "mx.hosted.example",
+		`"MX.hosted.example" 1; spf=pass`:   "MX.hosted.example",
+		"(comment) mx.hosted.example; none": "mx.hosted.example",
+		"":                                  "",
+	} {
+		assert.Equal(t, want, AuthservID(in), in)
+	}
+}
+
+// readAll reads every field with a FieldReader of r.
+func readAll(t *testing.T, r io.Reader, max int) (got []string) {
+	t.Helper()
+	fr := NewFieldReader(r, max)
+	for fr.Next() {
+		if fr.Long() {
+			got = append(got, string(fr.Name())+" (long)")
+			continue
+		}
+		got = append(got, string(fr.Name())+":"+string(Unfold(fr.Value())))
+	}
+	require.NoError(t, fr.Err())
+	return got
+}
+
+// TestFieldReader: the streaming reader reads what NextField reads, in
+// bounded memory, however the input is cut into reads.
+func TestFieldReader(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	for _, tt := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"CRLF", "A: 1\r\nB: 2\r\n\r\nbody", []string{"A:1", "B:2"}},
+		{"lone CR", "A: 1\rAuto-Submitted: auto-replied\r\rB: body", []string{"A:1", "Auto-Submitted:auto-replied"}},
+		{"folded", "A: 1\r\n 2\r\n\r\n", []string{"A:1 2"}},
+		{"a long field, then a short one", "A: " + long + "\r\n " + long + "\r\nB: 2\r\n\r\n", []string{"A (long)", "B:2"}},
+		{"a long line that is no field", strings.Repeat("y", 500) + "\r\nB: 2\r\n\r\n", []string{"B:2"}},
+		{"a long field at the end", "B: 2\r\nA: " + long, []string{"B:2", "A (long)"}},
+		{"a long field ended by a lone CR", "A: " + long + "\rB: 2\r\r", []string{"A (long)", "B:2"}},
+		{"no header", "\r\nA: body", nil},
+		{"empty", "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, readAll(t, strings.NewReader(tt.in), 100))
+			assert.Equal(t, tt.want, readAll(t, iotest.OneByteReader(strings.NewReader(tt.in)), 100))
+			assert.Equal(t, tt.want, readAll(t, iotest.HalfReader(strings.NewReader(tt.in)), 100))
+		})
+	}
+}
+
+// TestFieldReaderBounded: a header of many long fields is read to its
+// end in a buffer of about the longest field kept.
+func TestFieldReaderBounded(t *testing.T) {
+	in := strings.Repeat("X-Fill: "+strings.Repeat("f", 5000)+"\r\n", 200) + "Auto-Submitted: yes\r\n\r\n"
+	fr := NewFieldReader(strings.NewReader(in), 1000)
+	n := 0
+	for fr.Next() {
+		n++
+		assert.LessOrEqual(t, cap(fr.buf), 4*1024)
+	}
+	require.NoError(t, fr.Err())
+	assert.Equal(t, 201, n)
+}
+
+func TestFieldReaderError(t *testing.T) {
+	fr := NewFieldReader(iotest.ErrReader(io.ErrClosedPipe), 100)
+	assert.False(t, fr.Next())
+	assert.ErrorIs(t, fr.Err(), io.ErrClosedPipe)
+}
