@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
 
 // check validates the report and the options before anything is written,
@@ -48,6 +49,9 @@ func (c *composer) check() error {
 			return err
 		}
 	}
+	if err := c.checkStatusSize(); err != nil {
+		return err
+	}
 	return c.checkOptions()
 }
 
@@ -88,15 +92,11 @@ func (c *composer) checkHeaderFields() error {
 // Appendix C) from the return path and checks what is left is a Mailbox:
 // the DSN goes to it alone.
 func returnPath(s string, utf8OK bool) (string, error) {
-	s = mailsyntax.Unbracket(s)
-	if strings.HasPrefix(s, "@") {
-		_, mailbox, ok := strings.Cut(s, ":")
-		if !ok {
-			return "", fieldError("To", "source route without its colon (RFC 5321 §4.1.2)")
-		}
-		s = mailbox
-	}
-	if s == "" {
+	s, err := smtpsyntax.ReversePath(s)
+	switch {
+	case err != nil:
+		return "", inRule("To", err)
+	case s == "":
 		// RFC 3461 §6.2: never a DSN to the null reverse path.
 		return "", fieldError("To", "null return path (RFC 3461 §6.2)")
 	}
@@ -115,9 +115,18 @@ func (c *composer) checkRecipient(i int) error {
 // full name.
 func inField(prefix string, err error) error {
 	if fe, ok := err.(*FieldError); ok {
-		return &FieldError{Field: prefix + fe.Field, Reason: fe.Reason}
+		return &FieldError{Err: fe.Err, Field: prefix + fe.Field, Rule: fe.Rule}
 	}
 	return err
+}
+
+// Check applies to rc the rules Compose applies to a recipient of a
+// report, SMTPUTF8 or not (Report.SMTPUTF8), so that a caller can refuse
+// what Compose would. Its error is a *FieldError naming the field within
+// the recipient ("OriginalRecipient", "DiagnosticCode").
+func (rc *Recipient) Check(smtputf8 bool) error {
+	c := composer{global: smtputf8}
+	return c.checkRecipientFields(rc)
 }
 
 func (c *composer) checkRecipientFields(rc *Recipient) error {

@@ -77,10 +77,11 @@ type Envelope struct {
 // address or host name that is no single token, a word no fold brings
 // within 998 octets, an Action/Status mismatch) or could not read back
 // as written (white space at a value's ends, a blank address, a host name
-// outside RFC 1035 §2.3.1) gives an error wrapping ErrInvalidField that
-// names the field and the rule, and nothing is written. So does a
-// failure to read the original's header. An error while the original
-// streams leaves a partial message in w. Compose does not modify r.
+// outside RFC 1035 §2.3.1, a delivery-status part over the 2 MiB Parse
+// reads) gives an error wrapping ErrInvalidField that names the field and
+// the rule, and nothing is written. So does a failure to read the
+// original's header. An error while the original streams leaves a
+// partial message in w. Compose does not modify r.
 func Compose(w io.Writer, r *Report, original io.Reader, opts ComposeOptions) (Envelope, error) {
 	if r == nil {
 		return Envelope{}, fieldError("Report", "nil report")

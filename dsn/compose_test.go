@@ -572,7 +572,7 @@ func TestComposeRefusesPaddedValuesRFC5322Section2_2_3(t *testing.T) {
 		var fe *FieldError
 		require.ErrorAs(t, err, &fe, tt.field)
 		assert.Equal(t, tt.field, fe.Field)
-		assert.Contains(t, fe.Reason, "("+tt.rule+")", tt.field)
+		assert.Contains(t, fe.Rule, "("+tt.rule+")", tt.field)
 	}
 
 	// Free text keeps its inner runs of spaces; the Subject is trimmed.
@@ -635,7 +635,7 @@ func TestComposeHostNamesRFC1035Section2_3_1(t *testing.T) {
 			var fe *FieldError
 			require.ErrorAs(t, err, &fe, tt.host)
 			assert.Equal(t, "ReportingMTA", fe.Field, tt.host)
-			assert.Contains(t, fe.Reason, "("+tt.rule+")", tt.host)
+			assert.Contains(t, fe.Rule, "("+tt.rule+")", tt.host)
 		}
 
 		r = failureReport()

@@ -1,16 +1,15 @@
 package dsn
 
 import (
+	"io"
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // writeStatusPart writes the second part: message/delivery-status, or
-// message/global-delivery-status for an RFC 6533 report, with the fields
-// in the order of RFC 3464 §2.2 and §2.3.
+// message/global-delivery-status for an RFC 6533 report.
 func (c *composer) writeStatusPart() {
-	r := c.r
 	c.delimiter(false)
 	if c.global {
 		c.field("Content-Type", "message/global-delivery-status")
@@ -21,7 +20,13 @@ func (c *composer) writeStatusPart() {
 		c.field("Content-Type", "message/delivery-status")
 	}
 	c.out.WriteString("\r\n")
+	c.writeStatusFields()
+}
 
+// writeStatusFields writes the body of the delivery-status part: the
+// fields in the order of RFC 3464 §2.2 and §2.3.
+func (c *composer) writeStatusFields() {
+	r := c.r
 	// Per-message fields, RFC 3464 §2.2.
 	if r.OriginalEnvelopeID != "" {
 		c.field("Original-Envelope-Id", r.OriginalEnvelopeID) // §2.2.1
@@ -69,6 +74,93 @@ func (c *composer) writeStatusPart() {
 		c.dateField("Will-Retry-Until", rc.WillRetryUntil) // §2.3.9
 		c.extensionFields(rc.Extensions)
 	}
+}
+
+// checkStatusSize refuses a report whose delivery-status part, as
+// written, is longer than Parse reads (maxStatusLen): Parse(Compose(r))
+// would fail. statusBound clears nearly every report cheaply; only one it
+// cannot clear is measured exactly, by writing its fields to a counter.
+func (c *composer) checkStatusSize() error {
+	if statusBound(c.r) <= maxStatusLen || c.statusLen() <= maxStatusLen {
+		return nil
+	}
+	return fieldError("Recipients", "delivery-status part over "+statusLimit()+
+		" as written, more than Parse reads back; report the recipients in several DSNs (RFC 3464 §2.1)")
+}
+
+// statusLen is the length of the delivery-status part as Parse measures
+// it: the fields writeStatusFields writes and the CRLF before the next
+// delimiter (RFC 2046 §5.1.1). It runs before anything is written, and
+// leaves the sink as it found it.
+func (c *composer) statusLen() int64 {
+	c.out.w = io.Discard
+	c.writeStatusFields()
+	c.out.flush()
+	n := c.out.n + int64(len("\r\n"))
+	c.out = sink{buf: c.out.buf}
+	return n
+}
+
+// statusBound is an upper bound of statusLen for a report check passed,
+// from the lengths of its strings, writing nothing. Every field counts as
+// present, with the longest form of what is not a string of r, plus
+// fieldOverhead: its CRLF and one fold. A sixteenth of the whole covers
+// the other folds: writeFolded folds a line of L bytes at most
+// 2*(L/79)+1 times, as two folds in a row leave at least 79 bytes behind.
+func statusBound(r *Report) int {
+	n := messageFixedLen + len(r.OriginalEnvelopeID) + len(r.ReportingMTA) + len(r.DSNGateway) +
+		len(r.ReceivedFromMTA.Name) + extensionsLen(r.Extensions)
+	for i := range r.Recipients {
+		rc := &r.Recipients[i]
+		n += recipientFixedLen + addressLen(rc.OriginalRecipient, r.SMTPUTF8) + addressLen(rc.FinalRecipient, r.SMTPUTF8) +
+			len(rc.RemoteMTA.Name) + len(rc.DiagnosticType) + len(rc.DiagnosticCode) + len(rc.FinalLogID) +
+			extensionsLen(rc.Extensions)
+	}
+	return n + n/16
+}
+
+// What statusBound counts beyond the strings of a report.
+const (
+	// fieldOverhead is ": " after a field's name, its CRLF and one fold.
+	fieldOverhead = len(": \r\n\r\n")
+	// maxMTALen is the longest mtaField value beside its name: an IPv6
+	// address literal of 39 characters (RFC 5321 §4.1.3; no zone).
+	maxMTALen = len("dns; [IPv6:]") + len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+	// maxDateLen is the longest appendDate output: 31 bytes for a year of
+	// 0 to 9999, else time's own layout, which writes a year of up to 12
+	// digits and a sign, and a zone of up to 16 digits of hours.
+	maxDateLen = 64
+	// messageFixedLen is the per-message fields of RFC 3464 §2.2 and the
+	// CRLF before the delimiter that ends the part.
+	messageFixedLen = 5*fieldOverhead + len("\r\n") +
+		len("Original-Envelope-Id"+"Reporting-MTA"+"DSN-Gateway"+"Received-From-MTA"+"Arrival-Date") +
+		2*len("dns; ") + maxMTALen + maxDateLen
+	// recipientFixedLen is the per-recipient fields of RFC 3464 §2.3,
+	// with the longest address type (rfc822), action (delivered), status
+	// and diagnostic type (smtp), and the blank line before the group.
+	recipientFixedLen = len("\r\n") + 9*fieldOverhead +
+		len("Original-Recipient"+"Final-Recipient"+"Action"+"Status"+"Remote-MTA"+
+			"Diagnostic-Code"+"Last-Attempt-Date"+"Final-Log-ID"+"Will-Retry-Until") +
+		2*len("rfc822; ") + len(ActionDelivered) + len("5.999.999") + maxMTALen + len("smtp; ") + 2*maxDateLen
+)
+
+// addressLen is what a typed address adds, as addressField writes it, to
+// the "rfc822; " recipientFixedLen counts: its type and its address.
+func addressLen(a Address, global bool) int {
+	if isUTF8Type(a) {
+		return len(a.Type) + utf8AddrLen(a.Addr, global)
+	}
+	return len(a.Type) + len(a.Addr)
+}
+
+// extensionsLen is the length of extension fields as written, each with
+// fieldOverhead.
+func extensionsLen(fs []Field) int {
+	n := 0
+	for _, f := range fs {
+		n += len(f.Name) + len(f.Value) + fieldOverhead
+	}
+	return n
 }
 
 func hasRemote(rc *Recipient) bool { return rc.RemoteMTA != (MTA{}) }

@@ -99,8 +99,13 @@ func ExampleFieldError() {
 	}
 	_, err := dsn.Compose(io.Discard, r, nil, dsn.ComposeOptions{})
 	fmt.Println(err)
+	var fe *dsn.FieldError
+	if errors.As(err, &fe) {
+		fmt.Printf("field %s, rule %q\n", fe.Field, fe.Rule)
+	}
 	// Output:
-	// dsn: Recipients[0].DiagnosticCode: control character 0x0d not allowed (RFC 3464 §2.1)
+	// dsn: invalid field: Recipients[0].DiagnosticCode: control character 0x0d not allowed (RFC 3464 §2.1)
+	// field Recipients[0].DiagnosticCode, rule "control character 0x0d not allowed (RFC 3464 §2.1)"
 }
 
 func ExampleStatusFromReply() {
@@ -122,7 +127,7 @@ func ExampleParseNotify() {
 	fmt.Println(err)
 	// Output:
 	// FAILURE,DELAY true <nil>
-	// dsn: NOTIFY: NEVER must stand alone (RFC 3461 §4.1)
+	// dsn: invalid field: NOTIFY: NEVER must stand alone (RFC 3461 §4.1)
 }
 
 func ExampleParseORCPT() {
@@ -142,23 +147,6 @@ func ExampleEncodeXtext() {
 	// Output:
 	// QQ+20314+2B159
 	// QQ 314+159
-}
-
-// A caller that checks addresses before composing keeps the rule and
-// names the field as its own users know it.
-func ExampleCheckMailbox() {
-	for _, addr := range []string{"alice@example.org", "alice@192.0.2.1", "jörg@example.org"} {
-		var fe *dsn.FieldError
-		if errors.As(dsn.CheckMailbox(addr, false), &fe) {
-			fmt.Printf("return_path: %s\n", fe.Reason)
-			continue
-		}
-		fmt.Printf("%s: ok\n", addr)
-	}
-	// Output:
-	// alice@example.org: ok
-	// return_path: last label all digits: an IP address is no host name (RFC 1123 §2.1)
-	// return_path: non-ASCII address without SMTPUTF8 (RFC 6531 §3.3)
 }
 
 // A postmaster notice, or any text of one's own, can end with the summary

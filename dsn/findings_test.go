@@ -102,7 +102,7 @@ func TestComposeReturnPathIsMailboxRFC5321Section4_1_2(t *testing.T) {
 		if tt.rcpt == "" {
 			fe := composeErr(t, r, tt.to)
 			assert.Equal(t, "To", fe.Field, tt.to)
-			assert.Regexp(t, `\(RFC \d+ §[\d.]+\)$`, fe.Reason)
+			assert.Regexp(t, `\(RFC \d+ §[\d.]+\)$`, fe.Rule)
 			continue
 		}
 		rb, env, _ := composeOK(t, r, "", testOptions())

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 
 	"github.com/stretchr/testify/require"
 )
@@ -83,9 +84,8 @@ func FuzzStatusFromReply(f *testing.F) {
 		if _, err := Compose(io.Discard, r, nil, ComposeOptions{}); err != nil {
 			t.Fatalf("Compose refuses the diagnostic %q: %v", diag, err)
 		}
-		if c := strings.TrimSpace(reply); len(c) >= 3 && strings.ContainsRune("245", rune(c[0])) && isDigit(c[1]) && isDigit(c[2]) &&
-			(len(c) == 3 || c[3] == ' ' || c[3] == '-') && st.Class != int(c[0]-'0') {
-			t.Fatalf("class %d for reply code %q", st.Class, c[:3])
+		if code, _, ok := smtpsyntax.ReplyLine(strings.TrimSpace(reply)); ok && strings.ContainsRune("245", rune('0'+code/100)) && st.Class != code/100 {
+			t.Fatalf("class %d for reply code %d", st.Class, code)
 		}
 	})
 }
@@ -151,6 +151,7 @@ func FuzzCompose(f *testing.F) {
 			return
 		}
 		rb := readBackDSN(t, buf.Bytes())
+		require.LessOrEqual(t, len(rb.parts[1].body)+len("\r\n"), statusBound(r), "statusBound")
 		require.Equal(t, "<"+env.RcptTo+">", rb.header.Get("To"))
 		require.Len(t, rb.groups, 2)
 		// RFC 6533 §6: the global types exactly for SMTPUTF8.

@@ -3,6 +3,7 @@ package dsn
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -44,7 +45,11 @@ func TestComposeRefusesUnicodeLineBreaksRFC6855Section3(t *testing.T) {
 			r.Recipients[0].OriginalRecipient = Address{"utf-8", "j" + string(br) + "rg@example.de"}
 			fe := composeErr(t, r, "utf-8 address")
 			assert.Equal(t, "Recipients[0].OriginalRecipient", fe.Field)
-			assert.Contains(t, fe.Reason, runeHex(br))
+			want := fmt.Sprintf("%U", br)
+			if br < 0x100 {
+				want = fmt.Sprintf("%#02x", br)
+			}
+			assert.Contains(t, fe.Rule, want)
 		}
 	}
 }
@@ -69,8 +74,6 @@ func TestUnicodeLineBreaksBeforeComposeRFC6855Section3(t *testing.T) {
 		}
 		_, err = DecodeUTF8Addr("j" + s + "rg@example.de")
 		assert.ErrorIs(t, err, ErrInvalidField, "%U", br)
-		assert.ErrorIs(t, CheckMailbox("j"+s+"rg@example.de", true), ErrInvalidField, "%U", br)
-		assert.ErrorIs(t, CheckMailbox("jorg@ex"+s+"ample.de", true), ErrInvalidField, "%U", br)
 	}
 }
 

@@ -100,7 +100,7 @@ func TestComposeLongFieldsRFC5322Section2_1_1(t *testing.T) {
 				var fe *FieldError
 				require.True(t, errors.As(err, &fe), name)
 				assert.Equal(t, f.field, fe.Field, name)
-				assert.Regexp(t, `\(RFC \d+ §[\d.]+(, RFC \d+ §[\d.]+)?\)$`, fe.Reason, name)
+				assert.Regexp(t, `\(RFC \d+ §[\d.]+(, RFC \d+ §[\d.]+)?\)$`, fe.Rule, name)
 				assert.NotContains(t, err.Error(), "\n", name)
 				assert.Zero(t, buf.Len(), name)
 				assert.NotEqual(t, kindBody, f.kind, "%s: refused: %v", name, err)

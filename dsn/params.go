@@ -148,8 +148,15 @@ func ParseORCPT(s string) (Address, error) {
 		return Address{}, fieldError("ORCPT", "address is not valid UTF-8 (RFC 6533 §3)")
 	}
 	// The decoded address goes into Original-Recipient: no controls or
-	// line separators (RFC 3464 §2.1: a field is one logical line).
+	// line separators (RFC 3464 §2.1: a field is one logical line), and
+	// nothing that unfolding would lose.
 	if err := checkControls("ORCPT", addr, "RFC 3464 §2.3.1"); err != nil {
+		return Address{}, err
+	}
+	if isBlankValue(addr) {
+		return Address{}, fieldError("ORCPT", "empty or blank address (RFC 3461 §4.2)")
+	}
+	if err := checkTrimmed("ORCPT", addr); err != nil {
 		return Address{}, err
 	}
 	return Address{Type: typ, Addr: addr}, nil

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/mail"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -18,15 +19,25 @@ import (
 // ErrNotDSN is the error Parse wraps for a message that is no delivery
 // status notification: an auto-reply, a feedback report, a plain-text
 // bounce, a multipart/report of another report-type.
-var ErrNotDSN = errors.New("not a DSN")
+var ErrNotDSN = errors.New("dsn: not a DSN")
 
 // Limits that keep Parse's memory bounded whatever the input.
 const (
-	maxStatusLen         = 1 << 20  // a delivery-status part; larger is an error
+	// maxStatusLen bounds a delivery-status part, as written: its body up
+	// to the delimiter line, with the CRLF before that line. A larger one
+	// is an error, and Compose refuses to write one. A real MTA's report,
+	// up to a thousand recipients (Postfix's smtpd_recipient_limit) with
+	// replies of a few hundred bytes each, takes about 1 MiB: twice that
+	// leaves room. A hostile part of tiny fields costs Parse up to some 35
+	// times its size in memory at the peak, so no more.
+	maxStatusLen         = 2 << 20
 	maxTextLen           = 64 << 10 // Report.Text; the rest is cut
 	maxReturnedHeaderLen = 64 << 10 // Report.ReturnedHeader; later fields are left out
 	maxMultipartDepth    = 16       // deeper multiparts are skipped as opaque
 )
+
+// statusLimit names maxStatusLen in errors.
+func statusLimit() string { return strconv.Itoa(maxStatusLen>>20) + " MiB" }
 
 // Parse reads a delivery status notification (RFC 3464, RFC 6522, RFC 6533)
 // as real MTAs write them: fields in any order, folded, with comments, in
@@ -47,8 +58,8 @@ const (
 // A message without a delivery-status part gives an error wrapping
 // ErrNotDSN; a report that breaks RFC 3464 gives one wrapping
 // ErrInvalidField that names the field and the rule. Memory stays bounded:
-// a delivery-status part over 1 MiB is an error and the returned message's
-// body is skipped, never held.
+// a delivery-status part over 2 MiB is an error (Compose writes none
+// larger) and the returned message's body is skipped, never held.
 func Parse(r io.Reader) (*Report, error) {
 	p := parser{
 		m:   mimeReader{br: bufio.NewReaderSize(r, 4096), atBOL: true, field: make([]byte, 0, 256)},
@@ -67,7 +78,7 @@ func Parse(r io.Reader) (*Report, error) {
 		return nil, fmt.Errorf("dsn: reading message: %w", p.m.err)
 	}
 	if !p.seenStatus {
-		return nil, fmt.Errorf("dsn: %w: %s", ErrNotDSN, p.notDSNReason(top))
+		return nil, fmt.Errorf("%w: %s", ErrNotDSN, p.notDSNReason(top))
 	}
 	if p.r.Returned == "" {
 		p.r.Returned = ReturnNone
@@ -190,7 +201,7 @@ func (p *parser) deliveryStatus(h partHeader) (delim, error) {
 	body, d, over := p.m.collect(p.buf[:0], maxStatusLen)
 	p.buf = body
 	if over {
-		return d, fieldError("delivery-status", "part larger than 1 MiB")
+		return d, fieldError("delivery-status", "part larger than "+statusLimit())
 	}
 	body, err := decodeBody(body, h.encoding)
 	if err != nil {

@@ -424,7 +424,7 @@ func TestParseMalformed(t *testing.T) {
 		big := strings.Repeat("X-Padding: "+strings.Repeat("x", 1000)+"\r\n", maxStatusLen/1000)
 		_, err := Parse(strings.NewReader(report(basicStatus + big)))
 		require.ErrorIs(t, err, ErrInvalidField)
-		assert.Contains(t, err.Error(), "larger than 1 MiB")
+		assert.Contains(t, err.Error(), "larger than "+statusLimit())
 	})
 }
 

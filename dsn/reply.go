@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
 
 // StatusFromReply maps an SMTP reply, single or multi-line ("550-...\r\n550
@@ -30,21 +31,15 @@ func StatusFromReply(reply string, permanent bool) (Status, string) {
 
 // replyStatus reads the status from the first line of a reply.
 func replyStatus(line string, permanent bool) Status {
-	// RFC 5321 §4.2: Reply-code [ SP / "-" ] text.
-	if len(line) < 3 || !isDigit(line[0]) || !isDigit(line[1]) || !isDigit(line[2]) ||
-		(len(line) > 3 && line[3] != ' ' && line[3] != '-') {
+	code, text, ok := smtpsyntax.ReplyLine(line)
+	class := code / 100
+	if !ok || class != 2 && class != 4 && class != 5 {
 		return defaultStatus(permanent)
 	}
-	class := int(line[0] - '0')
-	if class != 2 && class != 4 && class != 5 {
-		return defaultStatus(permanent)
-	}
-	if len(line) > 4 {
-		code, _, _ := strings.Cut(line[4:], " ")
-		// RFC 3463 §2: the class must agree with the reply code.
-		if st, err := ParseStatus(code); err == nil && st.Class == class {
-			return st
-		}
+	enhanced, _, _ := strings.Cut(text, " ")
+	// RFC 3463 §2: the class must agree with the reply code.
+	if st, err := ParseStatus(enhanced); err == nil && st.Class == class {
+		return st
 	}
 	return Status{Class: class}
 }
@@ -55,8 +50,6 @@ func defaultStatus(permanent bool) Status {
 	}
 	return Status{Class: 4}
 }
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // joinReplyLines joins the lines of a reply, each trimmed, with single
 // spaces, and makes the text one Compose takes as DiagnosticCode: controls

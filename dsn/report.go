@@ -104,7 +104,8 @@ type Report struct {
 	MessageID string
 
 	// Text is the human-readable first part (RFC 6522 §3). When empty,
-	// Compose writes one line per recipient with its action and reason.
+	// Compose writes Summary(r): one line per recipient with its action
+	// and reason, for as many recipients as fit in about 16 KiB.
 	// Compose takes CR, LF and CRLF each as one line break, writes it as
 	// CRLF and ends the text with one; Parse gives the text back with LF
 	// line breaks. So Parse(Compose(r)).Text is r.Text with CRLF and CR
@@ -121,6 +122,11 @@ type Report struct {
 	ArrivalDate        time.Time // §2.2.5
 	Extensions         []Field   // other per-message fields, in order; no RFC 3464 names (§2.4)
 
+	// Recipients are the recipients reported on, one group of fields each
+	// (RFC 3464 §2.3). Compose refuses a report whose delivery-status part
+	// they make longer than the 2 MiB Parse reads: some 1800 recipients
+	// with replies of a thousand bytes, 3300 with replies of 500. Report
+	// more in several DSNs.
 	Recipients []Recipient
 
 	// SMTPUTF8 says the original was sent with SMTPUTF8 (RFC 6531), and

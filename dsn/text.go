@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"mime"
 	"mime/quotedprintable"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -41,7 +42,7 @@ func (c *composer) makeText() error {
 	case c.r.Text != "":
 		return c.checkTextSize("Text")
 	}
-	return nil
+	return nil // the summary keeps within maxTextLen itself: maxSummaryLen
 }
 
 // checkTextSize refuses a caller's text whose part, as written, is longer
@@ -83,15 +84,26 @@ func (c *composer) summary() { c.text = appendSummary(c.text, c.r, c.worstAction
 // Summary returns the human-readable text Compose writes for r when
 // neither Report.Text nor ComposeOptions.Text is set (RFC 6522 §3): who
 // reports, and what became of each recipient, with its diagnostic. Text
-// of one's own can end with it.
+// of one's own can end with it. It lists recipients up to about 16 KiB,
+// then says how many more the delivery-status part lists: so that Parse
+// reads the text back whole (64 KiB as written, even quoted-printable),
+// however many recipients a report has.
 func Summary(r *Report) string {
 	c := composer{r: r}
 	return string(appendSummary(nil, r, c.worstAction()))
 }
 
+// maxSummaryLen bounds the default text before its last line: past it,
+// recipients are counted, not listed. Quoted-printable at most triples a
+// text, and adds a soft line break per 73 bytes or so, so even encoded
+// (a UTF-8 address in a plain report, RFC 2045 §6.7) the part stays near
+// 52 KiB, within maxTextLen.
+const maxSummaryLen = 16 << 10
+
 // appendSummary appends the default text for r, whose worst action is
 // worst, to t.
 func appendSummary(t []byte, r *Report, worst Action) []byte {
+	start := len(t)
 	t = append(t, "This is the mail system at "...)
 	t = append(t, r.ReportingMTA...)
 	t = append(t, ".\n\n"...)
@@ -104,25 +116,44 @@ func appendSummary(t []byte, r *Report, worst Action) []byte {
 		t = append(t, "Your message was delivered as requested.\n\n"...)
 	}
 	for i := range r.Recipients {
-		rc := &r.Recipients[i]
-		t = append(t, '<')
-		t = append(t, rc.FinalRecipient.Addr...)
-		t = append(t, ">: "...)
-		t = append(t, rc.Action...)
-		t = append(t, " ("...)
-		t = statusFor(rc).appendTo(t)
-		t = append(t, ')')
-		if !rc.WillRetryUntil.IsZero() {
-			t = append(t, ", retrying until "...)
-			t = appendDate(t, rc.WillRetryUntil)
+		line := len(t)
+		if t = appendRecipientLine(t, &r.Recipients[i]); len(t)-start > maxSummaryLen {
+			return appendNotListed(t[:line], len(r.Recipients)-i)
 		}
-		if rc.DiagnosticCode != "" {
-			t = append(t, ": "...)
-			t = append(t, rc.DiagnosticCode...)
-		}
-		t = append(t, '\n')
 	}
 	return t
+}
+
+// appendRecipientLine appends the summary's line for rc: its address,
+// action, status and diagnostic.
+func appendRecipientLine(t []byte, rc *Recipient) []byte {
+	t = append(t, '<')
+	t = append(t, rc.FinalRecipient.Addr...)
+	t = append(t, ">: "...)
+	t = append(t, rc.Action...)
+	t = append(t, " ("...)
+	t = statusFor(rc).appendTo(t)
+	t = append(t, ')')
+	if !rc.WillRetryUntil.IsZero() {
+		t = append(t, ", retrying until "...)
+		t = appendDate(t, rc.WillRetryUntil)
+	}
+	if rc.DiagnosticCode != "" {
+		t = append(t, ": "...)
+		t = append(t, rc.DiagnosticCode...)
+	}
+	return append(t, '\n')
+}
+
+// appendNotListed ends a summary that left n recipients out.
+func appendNotListed(t []byte, n int) []byte {
+	t = strconv.AppendInt(t, int64(n), 10)
+	if n == 1 {
+		t = append(t, " more recipient is"...)
+	} else {
+		t = append(t, " more recipients are"...)
+	}
+	return append(t, " not listed here; the delivery-status part lists every recipient.\n"...)
 }
 
 // The transfer encodings of the parts (RFC 2045 §6.1).

@@ -141,10 +141,3 @@ func hexRune(h string) (rune, bool) {
 	}
 	return r, utf8.ValidRune(r) && r != 0
 }
-
-func runeHex(r rune) string {
-	if r < 0x100 {
-		return byteHex(byte(r))
-	}
-	return string(appendHexRune([]byte("U+"), r))
-}

@@ -2,7 +2,9 @@ package mailsyntax
 
 import (
 	"encoding/binary"
+	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // IsWSP reports RFC 5322 WSP: space and tab.
@@ -90,4 +92,22 @@ func Unbracket(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
+}
+
+// CheckControls refuses a character of s, valid UTF-8, that IsControl
+// reports; rule names the RFC section broken.
+func CheckControls(s, rule string) error {
+	if i := IndexControl(s); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return ControlError(r, rule)
+	}
+	return nil
+}
+
+// ControlError refuses r, a character IsControl reports, naming it.
+func ControlError(r rune, rule string) error {
+	if r > 0xff {
+		return fmt.Errorf("line or paragraph separator %U not allowed (%s)", r, rule)
+	}
+	return fmt.Errorf("control character %#02x not allowed (%s)", r, rule)
 }

@@ -77,7 +77,7 @@ func SplitField(line []byte) (name, value []byte, ok bool) {
 // keeping the white space after each (RFC 5322 §2.2.3), and trims the
 // value.
 func Unfold(v []byte) []byte {
-	if bytes.IndexAny(v, "\r\n") >= 0 {
+	if bytes.ContainsAny(v, "\r\n") {
 		w := 0
 		for _, c := range v {
 			if c != '\r' && c != '\n' {
