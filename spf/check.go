@@ -2,11 +2,11 @@ package spf
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
-
-	blitiri "blitiri.com.ar/go/spf"
 )
 
 // DefaultTimeout bounds a whole check when Checker.Timeout is zero
@@ -14,9 +14,13 @@ import (
 const DefaultTimeout = 20 * time.Second
 
 // A Checker evaluates SPF policies. The zero value is ready to use; a
-// Checker is safe for concurrent use.
+// Checker is safe for concurrent use, and must not be copied after first
+// use: it keeps the records it has parsed, and the state of past checks
+// for reuse.
 type Checker struct {
-	// Resolver answers the DNS queries; nil means SystemResolver.
+	// Resolver answers the DNS queries; nil means net.DefaultResolver.
+	// Package spf/resolver has resolvers that read /etc/resolv.conf, read
+	// zone files and cache answers for their TTLs.
 	Resolver Resolver
 	// Timeout bounds a whole check, after which the result is temperror;
 	// zero means DefaultTimeout.
@@ -26,6 +30,9 @@ type Checker struct {
 	Receiver string
 	// Now is the clock of the %{t} macro; nil means time.Now.
 	Now func() time.Time
+
+	records     recordCache
+	evaluations sync.Pool // of *evaluation
 }
 
 // Check evaluates the SPF policy of the return path sender for a client at
@@ -81,7 +88,7 @@ func splitSender(addr string) (local, domain string) {
 	return addr[:i], addr[i+1:]
 }
 
-// check runs blitiri on the prepared verdict and fills in the result.
+// check evaluates the prepared verdict and fills in the result.
 func (c *Checker) check(ctx context.Context, v *Verdict, local string) {
 	ip := v.ClientIP.Unmap() // RFC 7208 §5: IPv4-mapped addresses are IPv4
 	if !ip.IsValid() {
@@ -92,48 +99,35 @@ func (c *Checker) check(ctx context.Context, v *Verdict, local string) {
 		v.Result = None // RFC 7208 §4.3
 		return
 	}
-	resolver := c.Resolver
-	if resolver == nil {
-		sys, err := SystemResolver()
-		if err != nil {
-			v.Result = TempError
-			return
-		}
-		resolver = sys
+	var resolver Resolver = net.DefaultResolver
+	if c.Resolver != nil {
+		resolver = c.Resolver
 	}
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	e := &evaluation{
-		resolver: resolver,
-		env: macroEnv{
-			sender:       v.Sender,
-			local:        local,
-			senderDomain: v.Domain,
-			helo:         v.HELO,
-			ip:           ip,
-			receiver:     c.receiver(),
-			now:          c.Now,
-		},
-	}
+	e := c.newEvaluation(resolver, macroEnv{
+		sender:       v.Sender,
+		local:        local,
+		senderDomain: v.Domain,
+		helo:         v.HELO,
+		ip:           ip,
+		receiver:     c.receiver(),
+		now:          c.Now,
+	})
+	defer c.evaluations.Put(e)
 	if e.env.now == nil {
 		e.env.now = time.Now
 	}
+	// The context is apart from the evaluation, which is reused: a
+	// resolver may keep it after the check.
 	if deadline, ok := ctx.Deadline(); !ok || time.Until(deadline) > timeout {
-		e.deadline.Context, e.deadline.deadline = ctx, time.Now().Add(timeout)
-		defer e.deadline.stop()
-		ctx = &e.deadline
+		d := &lazyDeadline{Context: ctx, deadline: time.Now().Add(timeout)}
+		defer d.stop()
+		ctx = d
 	}
-	// Macros reach blitiri already expanded, so the sender it is given only
-	// names the domain; blitiri splits at the first "@".
-	sender := v.Sender
-	if strings.Count(sender, "@") != 1 {
-		sender = "@" + v.Domain
-	}
-	res, _ := blitiri.CheckHostWithSender(ip.AsSlice(), v.HELO, sender,
-		blitiri.WithContext(ctx), blitiri.WithResolver(e), blitiri.WithTraceFunc(e.trace))
-	v.Result = Result(res)
+	v.Result = e.run(ctx, ip, v.HELO, v.Sender, v.Domain)
 
 	deciding := e.decidingRecord()
 	switch v.Result {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 const checkZone = `
@@ -33,9 +34,9 @@ slow.example.org.         TXT "v=spf1 -all"
 `
 
 func checker(t testing.TB, zone string) *spf.Checker {
-	z, err := spf.NewZoneResolver(strings.NewReader(zone), ".")
+	z, err := spftest.NewZone(strings.NewReader(zone), ".")
 	require.NoError(t, err)
-	z.Inject("slow.example.org", spf.FaultTimeout)
+	z.Inject("slow.example.org", spftest.Timeout)
 	return &spf.Checker{Resolver: z, Timeout: 100 * time.Millisecond, Receiver: "mx.receiver.example"}
 }
 

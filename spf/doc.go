@@ -10,7 +10,9 @@
 // (RFC 8601) header fields, which it both writes and reads back, so that a
 // result recorded at receipt can be reused at bounce time.
 //
-// DNS queries go through a Resolver: NetworkResolver asks DNS servers,
-// ZoneResolver answers from zone-file text (with fault injection for tests)
-// and Cache wraps either.
+// DNS queries go through a Resolver, an interface that *net.Resolver
+// satisfies. Package spf/resolver has the resolvers built for it: one that
+// asks DNS servers, one that answers from zone-file text, and a cache in
+// front of either; package spf/spftest has a zone that fails on demand and
+// a loopback DNS server, for tests.
 package spf

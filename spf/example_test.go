@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // Checking a return path at bounce time, against a zone in memory.
@@ -15,7 +16,7 @@ func ExampleChecker_Check() {
 example.org.     TXT "v=spf1 ip4:192.0.2.0/24 -all exp=why.example.org"
 why.example.org. TXT "%{c} is not one of %{d}'s mail servers"
 `
-	r, err := spf.NewZoneResolver(strings.NewReader(zone), ".")
+	r, err := resolver.NewZone(strings.NewReader(zone), ".")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -77,7 +77,7 @@ func (e *evaluation) validateNames(ctx context.Context) []string {
 		return nil
 	}
 	for _, name := range names[:min(len(names), 10)] {
-		addrs, err := lookupFamily(ctx, e.resolver, e.env.ip.Is4(), name)
+		addrs, err := LookupFamily(ctx, e.resolver, e.env.ip.Is4(), name)
 		if err != nil {
 			continue
 		}

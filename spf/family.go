@@ -3,26 +3,24 @@ package spf
 import (
 	"context"
 	"net"
-	"net/netip"
 )
 
-// lookupFamily returns the addresses of host in one family: A records for
-// an IPv4 client, AAAA records for an IPv6 one (RFC 7208 §5.3, §5.4,
-// §5.5), so that a failing or void lookup of the other family cannot
-// change the result. An IPv4-mapped IPv6 address is never an IPv4 address,
-// except from a resolver with only LookupIPAddr, which cannot tell them
-// apart.
-func lookupFamily(ctx context.Context, r Resolver, ip4 bool, host string) ([]net.IPAddr, error) {
-	q := lookupQuery{queryIP6, host}
-	if ip4 {
-		q.kind = queryIP4
-	}
-	switch r := r.(type) {
-	case ttlResolver:
-		a, err := r.lookup(ctx, q)
-		return a.ips, err
-	case netIPResolver:
-		addrs, err := r.LookupNetIP(ctx, networkOf(q.kind), host)
+// LookupFamily returns the addresses of host in one family, as an SPF
+// evaluation asks for them: its A records when ip4 is set, else its AAAA
+// records (RFC 7208 §5.3, §5.4, §5.5), so that a failing or void lookup of
+// the other family cannot change the result. A Resolver with LookupNetIP is
+// asked for that family only; any other is asked for both and its answer
+// filtered, an answer left empty being "not found". An IPv4-mapped IPv6
+// address is never an IPv4 address, except from a Resolver with only
+// LookupIPAddr, which cannot tell them apart. Resolvers that wrap others
+// pass such lookups on with it.
+func LookupFamily(ctx context.Context, r Resolver, ip4 bool, host string) ([]net.IPAddr, error) {
+	if r, ok := r.(netIPResolver); ok {
+		network := "ip6"
+		if ip4 {
+			network = "ip4"
+		}
+		addrs, err := r.LookupNetIP(ctx, network, host)
 		var ips []net.IPAddr
 		for _, a := range addrs {
 			// An "ip4" lookup may give its A records as mapped addresses.
@@ -45,45 +43,7 @@ func lookupFamily(ctx context.Context, r Resolver, ip4 bool, host string) ([]net
 // noneFound turns an answer left empty by filtering into "not found".
 func noneFound(ips []net.IPAddr, err error, host string) error {
 	if err == nil && len(ips) == 0 {
-		return errNotFound(host)
+		return &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
 	}
 	return err
-}
-
-// networkOf names the LookupNetIP network of an address query.
-func networkOf(kind lookupKind) string {
-	switch kind {
-	case queryIP4:
-		return "ip4"
-	case queryIP6:
-		return "ip6"
-	}
-	return "ip"
-}
-
-// addressQuery returns the query for a LookupNetIP network: "ip" for both
-// families, "ip4" for A records, "ip6" for AAAA records.
-func addressQuery(network, host string) (lookupQuery, error) {
-	for _, kind := range []lookupKind{queryIP, queryIP4, queryIP6} {
-		if networkOf(kind) == network {
-			return lookupQuery{kind, host}, nil
-		}
-	}
-	return lookupQuery{}, &net.DNSError{Err: "unknown network " + network, Name: host}
-}
-
-// lookupNetIP implements LookupNetIP on a ttlResolver.
-func lookupNetIP(ctx context.Context, r ttlResolver, network, host string) ([]netip.Addr, error) {
-	q, err := addressQuery(network, host)
-	if err != nil {
-		return nil, err
-	}
-	a, err := r.lookup(ctx, q)
-	addrs := make([]netip.Addr, 0, len(a.ips))
-	for _, ip := range a.ips {
-		if addr, ok := netip.AddrFromSlice(ip.IP); ok {
-			addrs = append(addrs, addr)
-		}
-	}
-	return addrs, err
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // familyZone has names whose addresses are of one family only.
@@ -36,20 +38,20 @@ exists6 TXT "v=spf1 exists:b.example.com -all"
 // evaluation may be given: one of ours, a Cache, one with LookupNetIP
 // only (as *net.Resolver), and one with LookupIPAddr only.
 func familyResolvers(t *testing.T) map[string]spf.Resolver {
-	z, err := spf.NewZoneResolver(strings.NewReader(familyZone), "example.com")
+	z, err := resolver.NewZone(strings.NewReader(familyZone), "example.com")
 	require.NoError(t, err)
 	return map[string]spf.Resolver{
 		"zone":         z,
-		"cache":        spf.NewCache(z, spf.CacheOptions{}),
+		"cache":        resolver.NewCache(z, resolver.CacheOptions{}),
 		"LookupNetIP":  netIPOnly{ipAddrOnly{z}},
 		"LookupIPAddr": ipAddrOnly{z},
-		"cache-IPAddr": spf.NewCache(ipAddrOnly{z}, spf.CacheOptions{}),
-		"cache-NetIP":  spf.NewCache(netIPOnly{ipAddrOnly{z}}, spf.CacheOptions{}),
+		"cache-IPAddr": resolver.NewCache(ipAddrOnly{z}, resolver.CacheOptions{}),
+		"cache-NetIP":  resolver.NewCache(netIPOnly{ipAddrOnly{z}}, resolver.CacheOptions{}),
 	}
 }
 
-// ipAddrOnly hides every method of a ZoneResolver but the Resolver ones.
-type ipAddrOnly struct{ z *spf.ZoneResolver }
+// ipAddrOnly hides every method of a Zone but the Resolver ones.
+type ipAddrOnly struct{ z *resolver.Zone }
 
 func (r ipAddrOnly) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	return r.z.LookupTXT(ctx, name)
@@ -110,22 +112,18 @@ func TestCheckLooksUpClientsFamilyOnly(t *testing.T) {
 // RFC 7208 §5.3: a failing AAAA lookup says nothing about an IPv4 client.
 func TestCheckIgnoresOtherFamilysFailure(t *testing.T) {
 	var aaaa atomic.Int64
-	s := startRawServer(t, func(req *dns.Msg) [][]byte {
-		q := req.Question[0]
-		return [][]byte{rawReply(req, func(m *dns.Msg) {
-			switch q.Qtype {
-			case dns.TypeTXT:
-				m.Answer = []dns.RR{rawRR(q.Name + ` 60 IN TXT "v=spf1 a -all"`)}
-			case dns.TypeA:
-				m.Answer = []dns.RR{rawRR(q.Name + ` 60 IN A 192.0.2.9`)}
-			case dns.TypeAAAA:
-				aaaa.Add(1)
-				m.Rcode = dns.RcodeServerFailure
-			}
-		})}
-	}, nil)
-	defer s.close()
-	c := &spf.Checker{Resolver: &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: time.Second}}
+	addr := spftest.Serve(t, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		switch q := req.Question[0]; q.Qtype {
+		case dns.TypeTXT:
+			reply(t, w, req, dns.RcodeSuccess, q.Name+` 60 IN TXT "v=spf1 a -all"`)
+		case dns.TypeA:
+			reply(t, w, req, dns.RcodeSuccess, q.Name+` 60 IN A 192.0.2.9`)
+		case dns.TypeAAAA:
+			aaaa.Add(1)
+			reply(t, w, req, dns.RcodeServerFailure)
+		}
+	}))
+	c := &spf.Checker{Resolver: &resolver.Network{Servers: []string{addr}, Timeout: time.Second}}
 	v := c.Check(context.Background(), netip.MustParseAddr("192.0.2.9"), "h.example.com", "a@x.example.com")
 	assert.Equal(t, spf.Pass, v.Result)
 	assert.Zero(t, aaaa.Load(), "AAAA queries for an IPv4 client")
@@ -151,7 +149,10 @@ func TestLookupNetIP(t *testing.T) {
 		require.NoError(t, err, name)
 		assert.Len(t, got, 2, name)
 		_, err = lr.LookupNetIP(ctx, "ip4", "v6a.example.com")
-		requireDNSError(t, err, "v6a.example.com")
+		derr, ok := err.(*net.DNSError)
+		require.Truef(t, ok, "%s: error %T %v is not a bare *net.DNSError", name, err, err)
+		assert.True(t, derr.IsNotFound, name)
+		assert.Equal(t, "v6a.example.com", derr.Name, name)
 		_, err = lr.LookupNetIP(ctx, "tcp", "b.example.com")
 		assert.Error(t, err, name)
 	}

@@ -22,7 +22,7 @@ func FuzzSyntax(f *testing.F) {
 	env := &macroEnv{sender: "a@b.example", local: "a", senderDomain: "b.example", helo: "h.example",
 		ip: netip.MustParseAddr("192.0.2.1"), validated: "unknown", receiver: "r.example", now: func() time.Time { return time.Unix(0, 0) }}
 	f.Fuzz(func(t *testing.T, s string) {
-		rec, err := parseRecord(s, nil)
+		rec, err := parseRecord(s)
 		if err != nil {
 			return
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -22,6 +21,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // The RFC 7208 test suite (pyspf's, as shipped with blitiri spf): a YAML
@@ -117,7 +118,7 @@ func loadSuite(t testing.TB) []suiteScenario {
 	}
 }
 
-// zoneOf turns a scenario's zonedata into a ZoneResolver, as pyspf's
+// zoneOf turns a scenario's zonedata into a Zone, as pyspf's
 // harness reads it:
 //   - type SPF records are not served (RFC 7208 §3.1), but a name with SPF
 //     data and no TXT data gets that data as TXT, since the suite predates
@@ -127,7 +128,7 @@ func loadSuite(t testing.TB) []suiteScenario {
 //     TXT queries matter, a name with TXT data keeps answering.
 //
 // A list of strings is one record of several character-strings.
-func zoneOf(t testing.TB, data map[string][]suiteRecord) *spf.ZoneResolver {
+func zoneOf(t testing.TB, data map[string][]suiteRecord) *spftest.Zone {
 	var zone strings.Builder
 	var timeouts []string
 	for name, records := range data {
@@ -170,10 +171,10 @@ func zoneOf(t testing.TB, data map[string][]suiteRecord) *spf.ZoneResolver {
 			timeouts = append(timeouts, name)
 		}
 	}
-	z, err := spf.NewZoneResolver(strings.NewReader(zone.String()), ".")
+	z, err := spftest.NewZone(strings.NewReader(zone.String()), ".")
 	require.NoError(t, err, zone.String())
 	for _, name := range timeouts {
-		z.Inject(name, spf.FaultTimeout)
+		z.Inject(name, spftest.Timeout)
 	}
 	return z
 }
@@ -229,34 +230,8 @@ func txtData(parts []string) string {
 	return b.String()
 }
 
-// serve answers DNS queries from z on a loopback port, over UDP and TCP.
-func serve(t testing.TB, z *spf.ZoneResolver) string {
-	var pc net.PacketConn
-	var ln net.Listener
-	for range 10 {
-		var err error
-		pc, err = net.ListenPacket("udp", "127.0.0.1:0")
-		require.NoError(t, err)
-		ln, err = net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			break
-		}
-		pc.Close()
-		pc = nil
-	}
-	require.NotNil(t, pc, "no port free for both UDP and TCP")
-	for _, srv := range []*dns.Server{{PacketConn: pc, Handler: z}, {Listener: ln, Handler: z}} {
-		started := make(chan struct{})
-		srv.NotifyStartedFunc = func() { close(started) }
-		go func() { _ = srv.ActivateAndServe() }()
-		<-started
-		t.Cleanup(func() { _ = srv.Shutdown() })
-	}
-	return pc.LocalAddr().String()
-}
-
 // TestRFC7208Suite runs every case of the RFC 7208 test suite, through the
-// ZoneResolver and through a NetworkResolver asking a loopback server:
+// Zone and through a Network resolver asking a loopback server:
 // results and, where stated, explanations must match.
 func TestRFC7208Suite(t *testing.T) {
 	scenarios := loadSuite(t)
@@ -276,7 +251,7 @@ func TestRFC7208Suite(t *testing.T) {
 				}
 				var r spf.Resolver = z
 				if mode == "network" {
-					r = &spf.NetworkResolver{Servers: []string{serve(t, z)}, Timeout: queryLimit}
+					r = &resolver.Network{Servers: []string{spftest.Serve(t, z)}, Timeout: queryLimit}
 				}
 				checker := &spf.Checker{Resolver: r, Timeout: checkLimit, Receiver: "receiver.example"}
 				names := make([]string, 0, len(sc.Tests))

@@ -83,7 +83,7 @@ type record struct {
 // grammar of RFC 7208 §12; the error wraps ErrSyntax and names the term and
 // the rule it breaks.
 func ValidateRecord(s string) error {
-	_, err := parseRecord(s, nil)
+	_, err := parseRecord(s)
 	return err
 }
 
@@ -94,8 +94,8 @@ func isSPFRecord(txt string) bool {
 	return len(txt) >= 6 && strings.EqualFold(txt[:6], "v=spf1") && (len(txt) == 6 || txt[6] == ' ')
 }
 
-// parseRecord parses an SPF record strictly, into buf when the terms fit.
-func parseRecord(s string, buf []term) (record, error) {
+// parseRecord parses an SPF record strictly.
+func parseRecord(s string) (record, error) {
 	rec := record{redirect: -1, exp: -1}
 	if !isSPFRecord(s) {
 		return rec, syntaxError(s, `the record must start with "v=spf1" (RFC 7208 §4.5)`)
@@ -107,11 +107,7 @@ func parseRecord(s string, buf []term) (record, error) {
 		}
 	}
 	rest := s[len("v=spf1"):]
-	if n := strings.Count(rest, " "); n <= cap(buf) {
-		rec.terms = buf[:0]
-	} else {
-		rec.terms = make([]term, 0, n)
-	}
+	rec.terms = make([]term, 0, strings.Count(rest, " "))
 	for {
 		rest = strings.TrimLeft(rest, " ")
 		if rest == "" {

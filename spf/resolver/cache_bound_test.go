@@ -1,4 +1,4 @@
-package spf_test
+package resolver_test
 
 import (
 	"context"
@@ -11,17 +11,22 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // wildcardTXTZone is a hostile zone: every name under attacker.example has
 // a TXT record of chunks×255 octets, nearly all one DNS message can carry
 // when chunks is 250 (RFC 1035 §4.2.2).
-func wildcardTXTZone(t testing.TB, chunks int) *spf.ZoneResolver {
-	t.Helper()
+func wildcardTXTZone(chunks int) string {
 	chunk := ` "` + strings.Repeat("x", 255) + `"`
-	zone := "@ SOA ns hostmaster 1 7200 900 1209600 60\n* TXT" + strings.Repeat(chunk, chunks) + "\n"
-	z, err := spf.NewZoneResolver(strings.NewReader(zone), "attacker.example")
+	return "@ SOA ns hostmaster 1 7200 900 1209600 60\n* TXT" + strings.Repeat(chunk, chunks) + "\n"
+}
+
+// newWildcardTXTZone returns wildcardTXTZone as a Zone.
+func newWildcardTXTZone(t testing.TB, chunks int) *resolver.Zone {
+	t.Helper()
+	z, err := resolver.NewZone(strings.NewReader(wildcardTXTZone(chunks)), "attacker.example")
 	require.NoError(t, err)
 	return z
 }
@@ -40,8 +45,10 @@ func heapInUse() int64 {
 func TestCacheBoundedUnderWildcardAttack(t *testing.T) {
 	const maxBytes, names = 4 << 20, 2048
 	const slack = 1 << 20 // the map's spare room, what the accounting leaves out
-	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, wildcardTXTZone(t, 250))}, Timeout: 5 * time.Second}
-	c := spf.NewCache(r, spf.CacheOptions{MaxBytes: maxBytes})
+	z, err := spftest.NewZone(strings.NewReader(wildcardTXTZone(250)), "attacker.example")
+	require.NoError(t, err)
+	r := &resolver.Network{Servers: []string{spftest.Serve(t, z)}, Timeout: 5 * time.Second}
+	c := resolver.NewCache(r, resolver.CacheOptions{MaxBytes: maxBytes})
 	ctx := context.Background()
 
 	base := heapInUse()
@@ -54,8 +61,8 @@ func TestCacheBoundedUnderWildcardAttack(t *testing.T) {
 		require.Len(t, txt, 1)
 		require.Len(t, txt[0], 250*255)
 		fetched += len(txt[0])
-		maxAccounted = max(maxAccounted, spf.CacheBytes(c))
-		require.LessOrEqual(t, spf.CacheBytes(c), maxBytes, "after %d names", i+1)
+		maxAccounted = max(maxAccounted, resolver.CacheBytes(c))
+		require.LessOrEqual(t, resolver.CacheBytes(c), maxBytes, "after %d names", i+1)
 		if i%128 == 127 {
 			maxGrowth = max(maxGrowth, heapInUse()-base)
 		}
@@ -70,13 +77,13 @@ func TestCacheBoundedUnderWildcardAttack(t *testing.T) {
 // With CacheOptions.MaxBytes zero, the cache keeps up to 32 MiB.
 func TestCacheDefaultMaxBytes(t *testing.T) {
 	const defaultMaxBytes = 32 << 20
-	c := spf.NewCache(wildcardTXTZone(t, 250), spf.CacheOptions{})
+	c := resolver.NewCache(newWildcardTXTZone(t, 250), resolver.CacheOptions{})
 	ctx := context.Background()
 	maxAccounted := 0
 	for i := range 1024 { // 64 MB
 		_, err := c.LookupTXT(ctx, fmt.Sprintf("n%d.attacker.example", i))
 		require.NoError(t, err)
-		maxAccounted = max(maxAccounted, spf.CacheBytes(c))
+		maxAccounted = max(maxAccounted, resolver.CacheBytes(c))
 	}
 	assert.LessOrEqual(t, maxAccounted, defaultMaxBytes)
 	assert.Greater(t, maxAccounted, defaultMaxBytes-64<<10, "within one answer of 32 MiB")
@@ -95,13 +102,13 @@ func TestCacheKeepsNoOversizedAnswer(t *testing.T) {
 		{70, false},  // 17850 octets
 		{250, false}, // 63750 octets
 	} {
-		c := spf.NewCache(wildcardTXTZone(t, tc.chunks), spf.CacheOptions{MaxBytes: maxBytes})
+		c := resolver.NewCache(newWildcardTXTZone(t, tc.chunks), resolver.CacheOptions{MaxBytes: maxBytes})
 		for range 2 {
 			txt, err := c.LookupTXT(ctx, "big.attacker.example")
 			require.NoError(t, err)
 			require.Len(t, txt, 1)
 			assert.Len(t, txt[0], tc.chunks*255)
 		}
-		assert.Equal(t, tc.kept, spf.CacheBytes(c) > 0, "%d octets kept", tc.chunks*255)
+		assert.Equal(t, tc.kept, resolver.CacheBytes(c) > 0, "%d octets kept", tc.chunks*255)
 	}
 }

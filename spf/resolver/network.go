@@ -1,4 +1,4 @@
-package spf
+package resolver
 
 import (
 	"context"
@@ -6,38 +6,34 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/bouncepolicy/bouncepolicy/spf/internal/dnsdata"
 )
 
-// resolvConf is where SystemResolver and a NetworkResolver without Servers
-// find the system's recursive servers.
-const resolvConf = "/etc/resolv.conf"
-
-// defaultQueryTimeout bounds one query to one server when
-// NetworkResolver.Timeout is zero.
+// defaultQueryTimeout bounds one query to one server when Network.Timeout
+// is zero.
 const defaultQueryTimeout = 2 * time.Second
 
 // defaultAttempts is how many times a query is sent to one server over UDP
-// when NetworkResolver.Attempts is zero, as resolv.conf(5) does.
+// when Network.Attempts is zero, as resolv.conf(5) does.
 const defaultAttempts = 2
 
-// A NetworkResolver sends queries, with recursion desired, to recursive DNS
-// servers: over UDP with EDNS0, retried over TCP when the answer is
-// truncated. It accepts only an answer whose ID and question match the
-// query, follows the CNAME chain the answer carries, tries the servers in
-// order until one answers (NXDOMAIN and "no data" are answers; SERVFAIL,
-// REFUSED, referrals, a CNAME without its target's records or an SOA, an
-// answer truncated over TCP and silence are not), and stops at once when the
-// context is done. A server that rejects EDNS0 is asked again without it
+// A Network sends queries, with recursion desired, to recursive DNS servers:
+// over UDP with EDNS0, retried over TCP when the answer is truncated. It
+// accepts only an answer whose ID and question match the query, follows the
+// CNAME chain the answer carries, tries the servers in order until one
+// answers (NXDOMAIN and "no data" are answers; SERVFAIL, REFUSED, referrals,
+// a CNAME without its target's records or an SOA, an answer truncated over
+// TCP and silence are not), and stops at once when the context is done. A server that rejects EDNS0 is asked again without it
 // (RFC 6891 §7). Names may hold any octet, as such or in RFC 1035 escapes
 // (\032). The zero value uses the servers of /etc/resolv.conf, read at
 // each lookup. It is safe for concurrent use.
-type NetworkResolver struct {
+type Network struct {
 	// Servers are the recursive servers' addresses, as host:port.
 	Servers []string
 	// Timeout bounds each query to one server; zero means 2 seconds.
@@ -48,75 +44,43 @@ type NetworkResolver struct {
 	Attempts int
 }
 
-// SystemResolver returns a NetworkResolver configured as /etc/resolv.conf
-// says (resolv.conf(5)): its nameservers, or the local server (127.0.0.1
-// and ::1) when it lists none or does not exist; each query sent
-// "attempts:" times, each waiting "timeout:" seconds.
-func SystemResolver() (*NetworkResolver, error) {
-	return systemResolver(resolvConf)
-}
-
-// systemResolver reads the resolv.conf file at path.
-func systemResolver(path string) (*NetworkResolver, error) {
-	cfg, err := dns.ClientConfigFromFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		cfg = &dns.ClientConfig{Port: "53", Timeout: 5, Attempts: defaultAttempts}
-	case err != nil:
-		return nil, fmt.Errorf("spf: reading %s: %w", path, err)
-	}
-	if len(cfg.Servers) == 0 {
-		cfg.Servers = []string{"127.0.0.1", "::1"} // resolv.conf(5)
-	}
-	// resolv.conf(5) caps timeout: at 30 seconds and attempts: at 5.
-	attempts := min(max(cfg.Attempts, 1), 5)
-	r := &NetworkResolver{
-		Timeout:  time.Duration(attempts*min(max(cfg.Timeout, 1), 30)) * time.Second,
-		Attempts: attempts,
-	}
-	for _, s := range cfg.Servers {
-		r.Servers = append(r.Servers, net.JoinHostPort(s, cfg.Port))
-	}
-	return r, nil
-}
-
 // LookupTXT returns the TXT records of name, each record's strings joined.
-func (r *NetworkResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
+func (r *Network) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	a, err := r.lookup(ctx, lookupQuery{queryTXT, name})
 	return a.txt, err
 }
 
 // LookupMX returns the MX records of name, sorted by preference.
-func (r *NetworkResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
+func (r *Network) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
 	a, err := r.lookup(ctx, lookupQuery{queryMX, name})
 	return a.mx, err
 }
 
 // LookupIPAddr returns the IPv4 and IPv6 addresses of host.
-func (r *NetworkResolver) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
+func (r *Network) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
 	a, err := r.lookup(ctx, lookupQuery{queryIP, host})
 	return a.ips, err
 }
 
 // LookupNetIP returns the addresses of host: network "ip4" asks for its A
 // records only, "ip6" for its AAAA records only, "ip" for both.
-func (r *NetworkResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+func (r *Network) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	return lookupNetIP(ctx, r, network, host)
 }
 
 // LookupAddr returns the names an address maps to (its PTR records).
-func (r *NetworkResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+func (r *Network) LookupAddr(ctx context.Context, addr string) ([]string, error) {
 	a, err := r.lookup(ctx, lookupQuery{queryPTR, addr})
 	return a.names, err
 }
 
 // lookup implements ttlResolver.
-func (r *NetworkResolver) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
+func (r *Network) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
 	servers := r.Servers
 	if len(servers) == 0 {
-		sys, err := SystemResolver()
+		sys, err := System()
 		if err != nil {
-			return lookupAnswer{}, errTemporary(q.name, err.Error())
+			return lookupAnswer{}, dnsdata.Temporary(q.name, err.Error())
 		}
 		servers = sys.Servers
 	}
@@ -126,16 +90,16 @@ func (r *NetworkResolver) lookup(ctx context.Context, q lookupQuery) (lookupAnsw
 }
 
 // resolve asks the servers in turn until one gives a usable answer.
-func (r *NetworkResolver) resolve(ctx context.Context, servers []string, name string, qtype uint16) (rrset, error) {
+func (r *Network) resolve(ctx context.Context, servers []string, name string, qtype uint16) (rrset, error) {
 	if _, ok := dns.IsDomainName(name); !ok {
 		// No such name can exist (RFC 1035 §2.3.4), as net.Resolver says.
-		return rrset{}, errNotFound(name)
+		return rrset{}, dnsdata.NotFound(name)
 	}
 	var last error
 	for _, server := range servers {
 		resp, err := r.exchange(ctx, server, name, qtype)
 		if ctx.Err() != nil {
-			return rrset{}, errContext(ctx, name)
+			return rrset{}, dnsdata.ContextError(ctx, name)
 		}
 		if err != nil {
 			last = err
@@ -145,12 +109,12 @@ func (r *NetworkResolver) resolve(ctx context.Context, servers []string, name st
 		set, ok := rrsetOf(name, resp.Answer, qtype, soa)
 		switch {
 		case !ok:
-			last = errTemporary(name, server+" answered a looping CNAME chain")
+			last = dnsdata.Temporary(name, server+" answered a looping CNAME chain")
 			continue
 		case resp.Rcode == dns.RcodeSuccess && len(set.rrs) == 0 && isReferral(resp):
 			// RFC 2308 §2.2: a referral is not "no data"; this server
 			// does not recurse for us.
-			last = errTemporary(name, server+" answered with a referral")
+			last = dnsdata.Temporary(name, server+" answered with a referral")
 			continue
 		case resp.Rcode == dns.RcodeSuccess && len(set.rrs) == 0 && set.aliased && soa == nil:
 			// A CNAME chain without its target's records and without an
@@ -162,21 +126,21 @@ func (r *NetworkResolver) resolve(ctx context.Context, servers []string, name st
 			// empty answer with neither SOA nor NS stays "no data" (RFC
 			// 2308 §2.2, NODATA type 3): the server speaks of the name
 			// asked.
-			last = errTemporary(name, server+" answered a CNAME without its target's records")
+			last = dnsdata.Temporary(name, server+" answered a CNAME without its target's records")
 			continue
 		case resp.Rcode == dns.RcodeSuccess:
 			if len(set.rrs) == 0 {
-				return set, errNotFound(name) // no data (RFC 2308 §2.2)
+				return set, dnsdata.NotFound(name) // no data (RFC 2308 §2.2)
 			}
 			return set, nil
 		case resp.Rcode == dns.RcodeNameError:
-			return set, errNotFound(name) // RFC 2308 §2.1
+			return set, dnsdata.NotFound(name) // RFC 2308 §2.1
 		}
 		// SERVFAIL, REFUSED and the rest: another server may do better.
-		last = errTemporary(name, fmt.Sprintf("%s answered %s", server, dns.RcodeToString[resp.Rcode]))
+		last = dnsdata.Temporary(name, fmt.Sprintf("%s answered %s", server, dns.RcodeToString[resp.Rcode]))
 	}
 	if last == nil {
-		last = errTemporary(name, "no server to ask")
+		last = dnsdata.Temporary(name, "no server to ask")
 	}
 	return rrset{}, last
 }
@@ -208,7 +172,7 @@ func soaOf(ns []dns.RR) *dns.SOA {
 // exchange asks one server within the per-query timeout, with EDNS0 and,
 // should the server reject that with FORMERR or NOTIMP, once more without
 // (RFC 6891 §7).
-func (r *NetworkResolver) exchange(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, error) {
+func (r *Network) exchange(ctx context.Context, server, name string, qtype uint16) (*dns.Msg, error) {
 	timeout := r.Timeout
 	if timeout <= 0 {
 		timeout = defaultQueryTimeout
@@ -218,7 +182,7 @@ func (r *NetworkResolver) exchange(ctx context.Context, server, name string, qty
 
 	req := new(dns.Msg)
 	req.SetQuestion(name, qtype) // random ID, RD set
-	req.SetEdns0(ednsSize, false)
+	req.SetEdns0(dnsdata.EDNSSize, false)
 	resp, err := r.send(ctx, server, req)
 	if err == nil && (resp.Rcode == dns.RcodeFormatError || resp.Rcode == dns.RcodeNotImplemented) {
 		req.Extra = nil
@@ -230,10 +194,10 @@ func (r *NetworkResolver) exchange(ctx context.Context, server, name string, qty
 // send asks one server over UDP, sending the query again when no answer
 // comes in its share of the time (resolv.conf(5) attempts:), and then over
 // TCP if the answer was truncated (RFC 7766 §5).
-func (r *NetworkResolver) send(ctx context.Context, server string, req *dns.Msg) (*dns.Msg, error) {
+func (r *Network) send(ctx context.Context, server string, req *dns.Msg) (*dns.Msg, error) {
 	packed, err := req.Pack()
 	if err != nil {
-		return nil, errTemporary(req.Question[0].Name, err.Error())
+		return nil, dnsdata.Temporary(req.Question[0].Name, err.Error())
 	}
 	attempts := r.Attempts
 	if attempts <= 0 {
@@ -289,7 +253,7 @@ func exchangeOver(ctx context.Context, network, server string, req *dns.Msg, pac
 	if !stream {
 		// One octet more than offered, to see an answer larger than
 		// RFC 6891 §6.2.5 allows: it is cut short, so read as truncated.
-		buf = make([]byte, ednsSize+1)
+		buf = make([]byte, dnsdata.EDNSSize+1)
 	}
 	for {
 		msg, err := readMessage(conn, stream, buf)
@@ -305,13 +269,13 @@ func exchangeOver(ctx context.Context, network, server string, req *dns.Msg, pac
 			// RFC 2181 §9: the records of a truncated answer may be a
 			// part of the set, and over TCP no larger answer can come;
 			// what is missing is unknown, so nothing is known.
-			return nil, errTemporary(name, server+" sent a truncated answer over TCP")
+			return nil, dnsdata.Temporary(name, server+" sent a truncated answer over TCP")
 		case stream:
 			return resp, nil
 		}
 		// Over UDP, a truncated answer may end mid-record: only its header
 		// and question are needed, to retry over TCP.
-		resp.Truncated = resp.Truncated || len(msg) > ednsSize
+		resp.Truncated = resp.Truncated || len(msg) > dnsdata.EDNSSize
 		if err != nil && !resp.Truncated {
 			continue
 		}
@@ -342,18 +306,18 @@ func isAnswerTo(resp, req *dns.Msg) bool {
 		return false
 	}
 	got, want := resp.Question[0], req.Question[0]
-	return got.Qtype == want.Qtype && got.Qclass == want.Qclass && canonicalName(got.Name) == canonicalName(want.Name)
+	return got.Qtype == want.Qtype && got.Qclass == want.Qclass && dnsdata.CanonicalName(got.Name) == dnsdata.CanonicalName(want.Name)
 }
 
 // errExchange turns a failed exchange into a temporary *net.DNSError: a
 // timeout when the deadline passed, a cancellation when ctx was cancelled.
 func errExchange(ctx context.Context, name string, err error) *net.DNSError {
 	if ctx.Err() != nil {
-		return errContext(ctx, name)
+		return dnsdata.ContextError(ctx, name)
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return errTimeout(name)
+		return dnsdata.Timeout(name)
 	}
-	return errTemporary(name, err.Error())
+	return dnsdata.Temporary(name, err.Error())
 }

@@ -1,4 +1,4 @@
-package spf_test
+package resolver_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // A rawServer misbehaves on 127.0.0.1 as its scenario says: over UDP it
@@ -136,7 +136,7 @@ func rawTXT(req *dns.Msg, strs ...string) func(m *dns.Msg) {
 	}
 }
 
-func TestNetworkResolverMisbehavingServers(t *testing.T) {
+func TestNetworkMisbehavingServers(t *testing.T) {
 	long := make([]string, 16)
 	for i := range long {
 		long[i] = strings.Repeat(string(rune('a'+i)), 255)
@@ -326,7 +326,7 @@ func TestNetworkResolverMisbehavingServers(t *testing.T) {
 		t.Run(tc.rfc, func(t *testing.T) {
 			s := startRawServer(t, tc.udp, tc.tcp)
 			defer s.close()
-			r := &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: 150 * time.Millisecond}
+			r := &resolver.Network{Servers: []string{s.addr()}, Timeout: 150 * time.Millisecond}
 			start := time.Now()
 			txt, err := r.LookupTXT(context.Background(), "example.com")
 			assert.Less(t, time.Since(start), 5*time.Second, "within the time limit")

@@ -1,4 +1,4 @@
-package spf
+package resolver
 
 import (
 	"container/list"
@@ -6,9 +6,11 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/internal/dnsdata"
 )
 
 // CacheOptions configures a Cache. The zero value gives the defaults.
@@ -36,8 +38,8 @@ type CacheOptions struct {
 	Now func() time.Time
 }
 
-// A Cache is a Resolver that keeps the answers of another Resolver for as
-// long as their TTLs allow, when the resolver gives them (this package's
+// A Cache is an spf.Resolver that keeps the answers of another for as long
+// as their TTLs allow, when the resolver gives them (this package's
 // resolvers do), else for CacheOptions.DefaultTTL. "Not found" answers are
 // kept for a bounded time; temporary failures are not kept. What is kept is
 // bounded in entries and in bytes. Concurrent identical lookups share one
@@ -46,7 +48,7 @@ type CacheOptions struct {
 // value has no resolver to ask, and fails every lookup with a temporary
 // *net.DNSError.
 type Cache struct {
-	r    Resolver
+	r    spf.Resolver
 	opts CacheOptions
 
 	mu      sync.Mutex
@@ -86,7 +88,7 @@ type flight struct {
 }
 
 // NewCache returns a Cache in front of r.
-func NewCache(r Resolver, opts CacheOptions) *Cache {
+func NewCache(r spf.Resolver, opts CacheOptions) *Cache {
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = 10000
 	}
@@ -113,19 +115,19 @@ func NewCache(r Resolver, opts CacheOptions) *Cache {
 
 // LookupTXT returns the TXT records of name, each record's strings joined.
 func (c *Cache) LookupTXT(ctx context.Context, name string) ([]string, error) {
-	a, err := c.lookup(ctx, lookupQuery{queryTXT, name})
+	a, err := c.answer(ctx, lookupQuery{queryTXT, name})
 	return a.txt, err
 }
 
 // LookupMX returns the MX records of name, sorted by preference.
 func (c *Cache) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
-	a, err := c.lookup(ctx, lookupQuery{queryMX, name})
+	a, err := c.answer(ctx, lookupQuery{queryMX, name})
 	return a.mx, err
 }
 
 // LookupIPAddr returns the IPv4 and IPv6 addresses of host.
 func (c *Cache) LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error) {
-	a, err := c.lookup(ctx, lookupQuery{queryIP, host})
+	a, err := c.answer(ctx, lookupQuery{queryIP, host})
 	return a.ips, err
 }
 
@@ -138,17 +140,24 @@ func (c *Cache) LookupNetIP(ctx context.Context, network, host string) ([]netip.
 
 // LookupAddr returns the names an address maps to (its PTR records).
 func (c *Cache) LookupAddr(ctx context.Context, addr string) ([]string, error) {
-	a, err := c.lookup(ctx, lookupQuery{queryPTR, addr})
+	a, err := c.answer(ctx, lookupQuery{queryPTR, addr})
 	return a.names, err
 }
 
+// answer returns the answer to q as the caller's own, to change at will.
+func (c *Cache) answer(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
+	a, err := c.lookup(ctx, q)
+	return a.clone(), err
+}
+
 // lookup implements ttlResolver: a kept answer carries its remaining TTL,
-// so that caches can be stacked.
+// so that caches can be stacked. Its slices are those kept, to read only;
+// its error is the caller's.
 func (c *Cache) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error) {
 	if c.r == nil {
 		// A zero Cache, not made by NewCache: nothing to ask, and no
 		// maps to keep answers in.
-		return lookupAnswer{}, errTemporary(q.name, "no resolver to ask: a Cache is made by NewCache")
+		return lookupAnswer{}, dnsdata.Temporary(q.name, "no resolver to ask: a Cache is made by NewCache")
 	}
 	q = q.canonical()
 	for {
@@ -170,30 +179,21 @@ func (c *Cache) lookup(ctx context.Context, q lookupQuery) (lookupAnswer, error)
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return lookupAnswer{}, errContext(ctx, q.name)
+			return lookupAnswer{}, dnsdata.ContextError(ctx, q.name)
 		}
 		if !f.abandoned {
-			return f.a.clone(), cloneErr(f.err)
+			return f.a, cloneErr(f.err)
 		}
 	}
 }
 
 // canonical returns the query with its name in one spelling, so that
-// names differing only in case or a final dot share an answer (RFC 4343).
-// Names are lower-cased and lose their final dot; names with escapes or
-// special octets take canonicalName's form. Addresses stay as they are.
+// names differing only in case, escapes or a final dot share an answer
+// (RFC 4343). Addresses stay as they are.
 func (q lookupQuery) canonical() lookupQuery {
-	if q.kind == queryPTR {
-		return q
+	if q.kind != queryPTR {
+		q.name = dnsdata.Fold(q.name)
 	}
-	plain, upper := scanName(q.name)
-	switch {
-	case !plain:
-		q.name = canonicalName(q.name)
-	case upper:
-		q.name = strings.ToLower(q.name)
-	}
-	q.name = strings.TrimSuffix(q.name, ".")
 	return q
 }
 
@@ -210,7 +210,7 @@ func (c *Cache) kept(q lookupQuery) (lookupAnswer, bool, error) {
 		return lookupAnswer{}, false, nil
 	}
 	c.lru.MoveToFront(el)
-	a := e.a.clone()
+	a := e.a
 	a.ttl, a.hasTTL = left, true
 	if e.err != nil {
 		return a, true, cloneErr(e.err)
@@ -237,7 +237,7 @@ func (c *Cache) fly(ctx context.Context, q lookupQuery, f *flight) (lookupAnswer
 	}
 	// A failure after the caller gave up says nothing about the name.
 	f.abandoned = !keep && ctx.Err() != nil
-	return f.a.clone(), cloneErr(f.err)
+	return f.a, cloneErr(f.err)
 }
 
 // fetch asks the wrapped resolver.
@@ -255,7 +255,7 @@ func (c *Cache) fetch(ctx context.Context, q lookupQuery) (lookupAnswer, error) 
 	case queryIP:
 		a.ips, err = c.r.LookupIPAddr(ctx, q.name)
 	case queryIP4, queryIP6:
-		a.ips, err = lookupFamily(ctx, c.r, q.kind == queryIP4, q.name)
+		a.ips, err = spf.LookupFamily(ctx, c.r, q.kind == queryIP4, q.name)
 	case queryPTR:
 		a.names, err = c.r.LookupAddr(ctx, q.name)
 	}

@@ -1,4 +1,4 @@
-package spf
+package resolver
 
 import (
 	"container/list"

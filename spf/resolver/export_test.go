@@ -1,4 +1,4 @@
-package spf
+package resolver
 
 // CacheBytes returns the bytes c accounts to the answers it keeps, for the
 // tests of its bound.

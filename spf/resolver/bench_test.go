@@ -1,4 +1,4 @@
-package spf_test
+package resolver_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // BenchmarkLookupTXT compares the resolvers on one TXT lookup of
@@ -16,8 +18,8 @@ import (
 // is Go's own resolver asking the same loopback server.
 func BenchmarkLookupTXT(b *testing.B) {
 	z := newResolverTestZone(b)
-	addr := serveLoopback(b, z)
-	network := &spf.NetworkResolver{Servers: []string{addr}, Timeout: time.Second}
+	addr := spftest.Serve(b, servedResolverTestZone(b))
+	network := &resolver.Network{Servers: []string{addr}, Timeout: time.Second}
 	baseline := &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -30,9 +32,9 @@ func BenchmarkLookupTXT(b *testing.B) {
 		r    spf.Resolver
 	}{
 		{"Baseline/net.Resolver-loopback", baseline},
-		{"NetworkResolver-loopback", network},
-		{"ZoneResolver", z},
-		{"Cache-hit", spf.NewCache(network, spf.CacheOptions{})},
+		{"Network-loopback", network},
+		{"Zone", z},
+		{"Cache-hit", resolver.NewCache(network, resolver.CacheOptions{})},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
@@ -53,14 +55,14 @@ func BenchmarkLookupTXT(b *testing.B) {
 // CNAME chain, the costliest lookup shape SPF makes.
 func BenchmarkLookupIPAddr(b *testing.B) {
 	z := newResolverTestZone(b)
-	network := &spf.NetworkResolver{Servers: []string{serveLoopback(b, z)}, Timeout: time.Second}
+	network := &resolver.Network{Servers: []string{spftest.Serve(b, servedResolverTestZone(b))}, Timeout: time.Second}
 	for _, bc := range []struct {
 		name string
 		r    spf.Resolver
 	}{
-		{"NetworkResolver-loopback", network},
-		{"ZoneResolver", z},
-		{"Cache-hit", spf.NewCache(network, spf.CacheOptions{})},
+		{"Network-loopback", network},
+		{"Zone", z},
+		{"Cache-hit", resolver.NewCache(network, resolver.CacheOptions{})},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()

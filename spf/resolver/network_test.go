@@ -1,4 +1,4 @@
-package spf_test
+package resolver_test
 
 import (
 	"context"
@@ -13,37 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
-
-// serveLoopback serves h over UDP and TCP on the same 127.0.0.1 port until
-// the test ends, and returns the address.
-func serveLoopback(t testing.TB, h dns.Handler) string {
-	t.Helper()
-	for attempt := 0; ; attempt++ {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		require.NoError(t, err)
-		l, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err != nil && attempt < 10 {
-			pc.Close() // the port is taken for TCP: try another
-			continue
-		}
-		require.NoError(t, err)
-		servers := []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: l, Handler: h}}
-		for _, s := range servers {
-			started := make(chan struct{})
-			s.NotifyStartedFunc = func() { close(started) }
-			go func() { _ = s.ActivateAndServe() }()
-			<-started
-		}
-		t.Cleanup(func() {
-			for _, s := range servers {
-				_ = s.Shutdown()
-			}
-		})
-		return pc.LocalAddr().String()
-	}
-}
 
 // countingHandler counts the queries that reach a handler.
 type countingHandler struct {
@@ -56,16 +28,16 @@ func (c *countingHandler) ServeDNS(w dns.ResponseWriter, m *dns.Msg) {
 	c.h.ServeDNS(w, m)
 }
 
-func TestNetworkResolver(t *testing.T) {
-	addr := serveLoopback(t, newResolverTestZone(t))
-	checkResolverCases(t, &spf.NetworkResolver{Servers: []string{addr}, Timeout: time.Second})
+func TestNetwork(t *testing.T) {
+	addr := spftest.Serve(t, servedResolverTestZone(t))
+	checkResolverCases(t, &resolver.Network{Servers: []string{addr}, Timeout: time.Second})
 }
 
-func TestNetworkResolverFaults(t *testing.T) {
-	z := newResolverTestZone(t)
-	z.Inject("mx1.example.com", spf.FaultServFail)
-	z.Inject("next.example.com", spf.FaultTimeout)
-	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, z)}, Timeout: 100 * time.Millisecond}
+func TestNetworkFaults(t *testing.T) {
+	z := servedResolverTestZone(t)
+	z.Inject("mx1.example.com", spftest.ServFail)
+	z.Inject("alias.example.com", spftest.Timeout)
+	r := &resolver.Network{Servers: []string{spftest.Serve(t, z)}, Timeout: 100 * time.Millisecond}
 	ctx := context.Background()
 
 	_, err := r.LookupTXT(ctx, "mx1.example.com")
@@ -78,12 +50,12 @@ func TestNetworkResolverFaults(t *testing.T) {
 }
 
 // The first server fails (SERVFAIL, then silence): the next one answers.
-func TestNetworkResolverNextServer(t *testing.T) {
-	broken := newResolverTestZone(t)
-	broken.Inject("example.com", spf.FaultServFail)
-	broken.Inject("mx1.example.com", spf.FaultTimeout)
-	servers := []string{serveLoopback(t, broken), serveLoopback(t, newResolverTestZone(t))}
-	r := &spf.NetworkResolver{Servers: servers, Timeout: 100 * time.Millisecond}
+func TestNetworkNextServer(t *testing.T) {
+	broken := servedResolverTestZone(t)
+	broken.Inject("example.com", spftest.ServFail)
+	broken.Inject("mx1.example.com", spftest.Timeout)
+	servers := []string{spftest.Serve(t, broken), spftest.Serve(t, servedResolverTestZone(t))}
+	r := &resolver.Network{Servers: servers, Timeout: 100 * time.Millisecond}
 
 	txt, err := r.LookupTXT(context.Background(), "example.com")
 	require.NoError(t, err)
@@ -95,10 +67,10 @@ func TestNetworkResolverNextServer(t *testing.T) {
 
 // RFC 2308 §2.1: NXDOMAIN is an answer, not a failure: the next server is
 // not asked.
-func TestNetworkResolverNXDOMAINIsFinal(t *testing.T) {
-	first := &countingHandler{h: newResolverTestZone(t)}
-	second := &countingHandler{h: newResolverTestZone(t)}
-	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, first), serveLoopback(t, second)}}
+func TestNetworkNXDOMAINIsFinal(t *testing.T) {
+	first := &countingHandler{h: servedResolverTestZone(t)}
+	second := &countingHandler{h: servedResolverTestZone(t)}
+	r := &resolver.Network{Servers: []string{spftest.Serve(t, first), spftest.Serve(t, second)}}
 	_, err := r.LookupTXT(context.Background(), "missing.example.com")
 	assert.Equal(t, "notfound", lookupOutcome(t, err, "missing.example.com"))
 	assert.Equal(t, int64(1), first.n.Load())
@@ -106,10 +78,10 @@ func TestNetworkResolverNXDOMAINIsFinal(t *testing.T) {
 }
 
 // Cancelling the context ends a lookup at once, not at the timeout.
-func TestNetworkResolverCancel(t *testing.T) {
-	z := newResolverTestZone(t)
-	z.Inject("example.com", spf.FaultTimeout)
-	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, z)}, Timeout: time.Hour}
+func TestNetworkCancel(t *testing.T) {
+	z := servedResolverTestZone(t)
+	z.Inject("example.com", spftest.Timeout)
+	r := &resolver.Network{Servers: []string{spftest.Serve(t, z)}, Timeout: time.Hour}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
@@ -124,18 +96,18 @@ func TestNetworkResolverCancel(t *testing.T) {
 	assert.Equal(t, "timeout", lookupOutcome(t, err, "example.com"))
 }
 
-func TestNetworkResolverNoServer(t *testing.T) {
+func TestNetworkNoServer(t *testing.T) {
 	// Port 9 (discard) on loopback: nothing answers, or ICMP refuses.
-	r := &spf.NetworkResolver{Servers: []string{"127.0.0.1:9"}, Timeout: 50 * time.Millisecond}
+	r := &resolver.Network{Servers: []string{"127.0.0.1:9"}, Timeout: 50 * time.Millisecond}
 	_, err := r.LookupTXT(context.Background(), "example.com")
 	assert.Contains(t, []string{"temporary", "timeout"}, lookupOutcome(t, err, "example.com"))
 }
 
-func TestSystemResolver(t *testing.T) {
+func TestSystem(t *testing.T) {
 	if _, err := os.Stat("/etc/resolv.conf"); err != nil {
 		t.Skip("no /etc/resolv.conf on this machine")
 	}
-	r, err := spf.SystemResolver()
+	r, err := resolver.System()
 	if err != nil {
 		t.Skipf("/etc/resolv.conf is not usable here: %v", err)
 	}
@@ -149,7 +121,7 @@ func TestSystemResolver(t *testing.T) {
 // RFC 2308 §2.2: a referral (no answer, NS and no SOA in the authority
 // section) is not "no data": the server does not recurse, so the next one
 // is asked, and nothing is cached.
-func TestNetworkResolverReferralIsNotNoData(t *testing.T) {
+func TestNetworkReferralIsNotNoData(t *testing.T) {
 	var lameQueries atomic.Int64
 	lame := startRawServer(t, func(req *dns.Msg) [][]byte {
 		lameQueries.Add(1)
@@ -164,13 +136,13 @@ func TestNetworkResolverReferralIsNotNoData(t *testing.T) {
 	}, nil)
 	defer good.close()
 
-	r := &spf.NetworkResolver{Servers: []string{lame.addr(), good.addr()}, Timeout: time.Second}
+	r := &resolver.Network{Servers: []string{lame.addr(), good.addr()}, Timeout: time.Second}
 	txt, err := r.LookupTXT(context.Background(), "x.example.com")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"v=spf1 ip4:192.0.2.0/24 -all"}, txt)
 
 	r.Servers = r.Servers[:1]
-	c := spf.NewCache(r, spf.CacheOptions{})
+	c := resolver.NewCache(r, resolver.CacheOptions{})
 	for range 2 {
 		_, err = c.LookupTXT(context.Background(), "x.example.com")
 		assert.Equal(t, "temporary", lookupOutcome(t, err, "x.example.com"))
@@ -180,7 +152,7 @@ func TestNetworkResolverReferralIsNotNoData(t *testing.T) {
 
 // An answer larger than the EDNS0 size offered (RFC 6891 §6.2.5) without
 // TC is read as truncated and asked again over TCP, not waited on.
-func TestNetworkResolverOversizedUDPAnswer(t *testing.T) {
+func TestNetworkOversizedUDPAnswer(t *testing.T) {
 	long := strings.Repeat("x", 250)
 	s := startRawServer(t, func(req *dns.Msg) [][]byte {
 		return [][]byte{rawReply(req, func(m *dns.Msg) {
@@ -191,7 +163,7 @@ func TestNetworkResolverOversizedUDPAnswer(t *testing.T) {
 		})}
 	}, func(req *dns.Msg) []byte { return rawReply(req, rawTXT(req, "over tcp")) })
 	defer s.close()
-	r := &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: 10 * time.Second}
+	r := &resolver.Network{Servers: []string{s.addr()}, Timeout: 10 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	txt, err := r.LookupTXT(ctx, "example.com")
@@ -201,7 +173,7 @@ func TestNetworkResolverOversizedUDPAnswer(t *testing.T) {
 
 // RFC 6891 §7: a server that answers FORMERR (or NOTIMP) to a query with
 // an OPT record is asked once more without it.
-func TestNetworkResolverRetriesWithoutEDNS(t *testing.T) {
+func TestNetworkRetriesWithoutEDNS(t *testing.T) {
 	for _, rcode := range []int{dns.RcodeFormatError, dns.RcodeNotImplemented} {
 		s := startRawServer(t, func(req *dns.Msg) [][]byte {
 			if req.IsEdns0() != nil {
@@ -209,7 +181,7 @@ func TestNetworkResolverRetriesWithoutEDNS(t *testing.T) {
 			}
 			return [][]byte{rawReply(req, rawTXT(req, "v=spf1 -all"))}
 		}, nil)
-		r := &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: time.Second}
+		r := &resolver.Network{Servers: []string{s.addr()}, Timeout: time.Second}
 		txt, err := r.LookupTXT(context.Background(), "example.com")
 		require.NoError(t, err, dns.RcodeToString[rcode])
 		assert.Equal(t, []string{"v=spf1 -all"}, txt)
@@ -219,7 +191,7 @@ func TestNetworkResolverRetriesWithoutEDNS(t *testing.T) {
 
 // resolv.conf(5) attempts: a lost datagram is sent again within the
 // query's time to the same server.
-func TestNetworkResolverRetransmits(t *testing.T) {
+func TestNetworkRetransmits(t *testing.T) {
 	var queries atomic.Int64
 	var silent atomic.Bool
 	s := startRawServer(t, func(req *dns.Msg) [][]byte {
@@ -229,7 +201,7 @@ func TestNetworkResolverRetransmits(t *testing.T) {
 		return [][]byte{rawReply(req, rawTXT(req, "second try"))}
 	}, nil)
 	defer s.close()
-	r := &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: 2 * time.Second, Attempts: 4}
+	r := &resolver.Network{Servers: []string{s.addr()}, Timeout: 2 * time.Second, Attempts: 4}
 	txt, err := r.LookupTXT(context.Background(), "example.com")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"second try"}, txt)
@@ -247,7 +219,7 @@ func TestNetworkResolverRetransmits(t *testing.T) {
 // data": temporary, and the next server is asked. With the SOA of a
 // negative answer (RFC 2308 §2.2, §3) it is "no data"; NXDOMAIN after a
 // chain is final with or without one (RFC 2308 §2.1, RFC 6604 §2).
-func TestNetworkResolverCNAMEWithoutTargetRecords(t *testing.T) {
+func TestNetworkCNAMEWithoutTargetRecords(t *testing.T) {
 	cname := func(q dns.Question) dns.RR { return rawRR(q.Name + " 60 IN CNAME target.example.net.") }
 	soa := rawRR("example.net. 60 IN SOA ns. hostmaster. 1 7200 900 1209600 60")
 	cases := []struct {
@@ -276,7 +248,7 @@ func TestNetworkResolverCNAMEWithoutTargetRecords(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.rfc, func(t *testing.T) {
 			var queries atomic.Int64
-			shaped := serveLoopback(t, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+			shaped := spftest.Serve(t, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 				queries.Add(1)
 				m := new(dns.Msg)
 				m.SetReply(req)
@@ -285,7 +257,7 @@ func TestNetworkResolverCNAMEWithoutTargetRecords(t *testing.T) {
 				tc.edit(req.Question[0], m)
 				_ = w.WriteMsg(m)
 			}))
-			r := &spf.NetworkResolver{Servers: []string{shaped}, Timeout: time.Second}
+			r := &resolver.Network{Servers: []string{shaped}, Timeout: time.Second}
 			_, err := r.LookupTXT(context.Background(), "alias.example.com")
 			assert.Equal(t, tc.want, lookupOutcome(t, err, "alias.example.com"), "TXT")
 			_, err = r.LookupIPAddr(context.Background(), "alias.example.com")
@@ -293,7 +265,7 @@ func TestNetworkResolverCNAMEWithoutTargetRecords(t *testing.T) {
 
 			// A server that follows the chain is asked next.
 			queries.Store(0)
-			followed := serveLoopback(t, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+			followed := spftest.Serve(t, dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 				q := req.Question[0]
 				m := new(dns.Msg)
 				m.SetReply(req)
@@ -314,9 +286,9 @@ func TestNetworkResolverCNAMEWithoutTargetRecords(t *testing.T) {
 
 	// Zone text without an SOA, served: "no data" after a chain comes with
 	// a stand-in SOA, so it stays "no data".
-	z, err := spf.NewZoneResolver(strings.NewReader("alias CNAME host\nhost A 192.0.2.1\n"), "example.com")
+	z, err := spftest.NewZone(strings.NewReader("alias CNAME host\nhost A 192.0.2.1\n"), "example.com")
 	require.NoError(t, err)
-	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, z)}, Timeout: time.Second}
+	r := &resolver.Network{Servers: []string{spftest.Serve(t, z)}, Timeout: time.Second}
 	_, err = r.LookupTXT(context.Background(), "alias.example.com")
 	assert.Equal(t, "notfound", lookupOutcome(t, err, "alias.example.com"), "served zone without SOA")
 }

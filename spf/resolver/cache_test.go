@@ -1,4 +1,4 @@
-package spf_test
+package resolver_test
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // fakeClock is a clock that moves only when told.
@@ -41,20 +43,20 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// cachedLoopback returns a Cache in front of a NetworkResolver asking a
+// cachedLoopback returns a Cache in front of a Network asking a
 // loopback server for resolverTestZone, and the server's query counter.
-func cachedLoopback(t *testing.T, opts spf.CacheOptions) (*spf.Cache, *countingHandler) {
-	z := newResolverTestZone(t)
-	z.Inject("broken.example.com", spf.FaultServFail)
+func cachedLoopback(t *testing.T, opts resolver.CacheOptions) (*resolver.Cache, *countingHandler) {
+	z := servedResolverTestZone(t)
+	z.Inject("broken.example.com", spftest.ServFail)
 	h := &countingHandler{h: z}
-	r := &spf.NetworkResolver{Servers: []string{serveLoopback(t, h)}, Timeout: time.Second}
-	return spf.NewCache(r, opts), h
+	r := &resolver.Network{Servers: []string{spftest.Serve(t, h)}, Timeout: time.Second}
+	return resolver.NewCache(r, opts), h
 }
 
 // RFC 1035 §3.2.1: an answer may be reused for its TTL (300 s in the zone).
 func TestCacheRespectsTTL(t *testing.T) {
 	clock := newFakeClock()
-	c, h := cachedLoopback(t, spf.CacheOptions{Now: clock.Now, DefaultTTL: time.Hour})
+	c, h := cachedLoopback(t, resolver.CacheOptions{Now: clock.Now, DefaultTTL: time.Hour})
 	ctx := context.Background()
 
 	for _, step := range []struct {
@@ -95,7 +97,7 @@ func TestCacheNegative(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := newFakeClock()
-			c, h := cachedLoopback(t, spf.CacheOptions{Now: clock.Now, NegativeTTL: tc.negativeTTL})
+			c, h := cachedLoopback(t, resolver.CacheOptions{Now: clock.Now, NegativeTTL: tc.negativeTTL})
 			for _, name := range []string{"missing.example.com", "mx1.example.com"} { // NXDOMAIN, no data
 				before := h.n.Load()
 				for range 2 {
@@ -117,7 +119,7 @@ func TestCacheNegative(t *testing.T) {
 }
 
 func TestCacheSkipsTemporaryErrors(t *testing.T) {
-	c, h := cachedLoopback(t, spf.CacheOptions{})
+	c, h := cachedLoopback(t, resolver.CacheOptions{})
 	for range 3 {
 		_, err := c.LookupTXT(context.Background(), "broken.example.com")
 		assert.Equal(t, "temporary", lookupOutcome(t, err, "broken.example.com"))
@@ -172,7 +174,7 @@ func (r *countingResolver) LookupAddr(ctx context.Context, addr string) ([]strin
 func TestCacheDefaultTTL(t *testing.T) {
 	clock := newFakeClock()
 	r := &countingResolver{}
-	c := spf.NewCache(r, spf.CacheOptions{Now: clock.Now, DefaultTTL: time.Minute})
+	c := resolver.NewCache(r, resolver.CacheOptions{Now: clock.Now, DefaultTTL: time.Minute})
 	ctx := context.Background()
 	lookupAll := func() {
 		_, err := c.LookupTXT(ctx, "example.com")
@@ -194,7 +196,7 @@ func TestCacheDefaultTTL(t *testing.T) {
 
 func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	r := &countingResolver{}
-	c := spf.NewCache(r, spf.CacheOptions{MaxEntries: 2})
+	c := resolver.NewCache(r, resolver.CacheOptions{MaxEntries: 2})
 	ctx := context.Background()
 	for _, step := range []struct {
 		name  string
@@ -213,7 +215,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestCacheReturnsCallersCopies(t *testing.T) {
-	c := spf.NewCache(&countingResolver{}, spf.CacheOptions{})
+	c := resolver.NewCache(&countingResolver{}, resolver.CacheOptions{})
 	ctx := context.Background()
 	txt, err := c.LookupTXT(ctx, "example.com")
 	require.NoError(t, err)
@@ -236,7 +238,7 @@ func waitForWaiters(t *testing.T, n int) {
 		stacks := string(buf[:runtime.Stack(buf, true)])
 		waiting := 0
 		for _, g := range strings.Split(stacks, "\n\n") {
-			if strings.Contains(g, "[select") && strings.Contains(g, "spf.(*Cache).lookup") && !strings.Contains(g, "spf.(*Cache).fly") {
+			if strings.Contains(g, "[select") && strings.Contains(g, "resolver.(*Cache).lookup") && !strings.Contains(g, "resolver.(*Cache).fly") {
 				waiting++
 			}
 		}
@@ -252,7 +254,7 @@ func waitForWaiters(t *testing.T, n int) {
 // temporary failure) is not kept.
 func TestCacheCollapsesConcurrentLookups(t *testing.T) {
 	r := &countingResolver{release: make(chan struct{}), err: &net.DNSError{Err: "SERVFAIL", Name: "example.com", IsTemporary: true}}
-	c := spf.NewCache(r, spf.CacheOptions{})
+	c := resolver.NewCache(r, resolver.CacheOptions{})
 	const n = 8
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -272,7 +274,7 @@ func TestCacheCollapsesConcurrentLookups(t *testing.T) {
 // made the query gives up, a waiter with time left asks again.
 func TestCacheWaitersAndCancellation(t *testing.T) {
 	r := &countingResolver{release: make(chan struct{})}
-	c := spf.NewCache(r, spf.CacheOptions{})
+	c := resolver.NewCache(r, resolver.CacheOptions{})
 
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leaderErr := make(chan error)
@@ -308,7 +310,7 @@ func TestCacheWaitersAndCancellation(t *testing.T) {
 // A resolver that panics strands no waiter: it asks again.
 func TestCacheSurvivesPanickingResolver(t *testing.T) {
 	r := &countingResolver{release: make(chan struct{}), panicFirst: true}
-	c := spf.NewCache(r, spf.CacheOptions{})
+	c := resolver.NewCache(r, resolver.CacheOptions{})
 	ctx := context.Background()
 	leader := make(chan any)
 	go func() {
@@ -333,7 +335,7 @@ func TestCacheSurvivesPanickingResolver(t *testing.T) {
 // Many goroutines on a few names: run with -race.
 func TestCacheConcurrentUse(t *testing.T) {
 	z := newResolverTestZone(t)
-	c := spf.NewCache(z, spf.CacheOptions{MaxEntries: 4})
+	c := resolver.NewCache(z, resolver.CacheOptions{MaxEntries: 4})
 	names := []string{"example.com", "alias.example.com", "missing.example.com", "any.wild.example.com", "esc.example.com", "mx1.example.com"}
 	var wg sync.WaitGroup
 	for i := range 16 {
@@ -355,8 +357,8 @@ func TestCacheConcurrentUse(t *testing.T) {
 // §3.2.1).
 func TestCacheStacked(t *testing.T) {
 	clock := newFakeClock()
-	inner, h := cachedLoopback(t, spf.CacheOptions{Now: clock.Now})
-	outer := spf.NewCache(inner, spf.CacheOptions{Now: clock.Now, DefaultTTL: time.Hour})
+	inner, h := cachedLoopback(t, resolver.CacheOptions{Now: clock.Now})
+	outer := resolver.NewCache(inner, resolver.CacheOptions{Now: clock.Now, DefaultTTL: time.Hour})
 	ctx := context.Background()
 
 	_, err := inner.LookupTXT(ctx, "example.com") // kept until 300 s
@@ -376,14 +378,14 @@ func TestCacheStacked(t *testing.T) {
 
 // rawTTLServer answers every query with edit's records and counts the
 // queries.
-func rawTTLServer(t *testing.T, edit func(q dns.Question, m *dns.Msg)) (*spf.NetworkResolver, *atomic.Int64) {
+func rawTTLServer(t *testing.T, edit func(q dns.Question, m *dns.Msg)) (*resolver.Network, *atomic.Int64) {
 	var n atomic.Int64
 	s := startRawServer(t, func(req *dns.Msg) [][]byte {
 		n.Add(1)
 		return [][]byte{rawReply(req, func(m *dns.Msg) { edit(req.Question[0], m) })}
 	}, nil)
 	t.Cleanup(s.close)
-	return &spf.NetworkResolver{Servers: []string{s.addr()}, Timeout: time.Second}, &n
+	return &resolver.Network{Servers: []string{s.addr()}, Timeout: time.Second}, &n
 }
 
 // RFC 2181 §8: a TTL with its top bit set counts as zero; and no answer
@@ -404,7 +406,7 @@ func TestCacheSanitisesAndCapsTTL(t *testing.T) {
 				m.Answer = []dns.RR{&dns.TXT{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: tc.ttl}, Txt: []string{"v=spf1 -all"}}}
 			})
 			clock := newFakeClock()
-			c := spf.NewCache(r, spf.CacheOptions{Now: clock.Now, MaxTTL: tc.maxTTL})
+			c := resolver.NewCache(r, resolver.CacheOptions{Now: clock.Now, MaxTTL: tc.maxTTL})
 			lookup := func() {
 				_, err := c.LookupTXT(context.Background(), "example.com")
 				require.NoError(t, err)
@@ -430,7 +432,7 @@ func TestCacheNegativeThroughCNAME(t *testing.T) {
 		m.Answer = []dns.RR{rawRR(q.Name + " 5 IN CNAME gone.other.")}
 		m.Ns = []dns.RR{rawRR("other. 3600 IN SOA ns. h. 1 2 3 4 3600")}
 	})
-	z, err := spf.NewZoneResolver(strings.NewReader(`
+	z, err := spftest.NewZone(strings.NewReader(`
 other. 3600 SOA ns. h. 1 2 3 4 3600
 example.com. 5 CNAME gone.other.
 `), ".")
@@ -441,10 +443,10 @@ example.com. 5 CNAME gone.other.
 		n func() int64
 	}{
 		"raw server": {raw, rawQueries.Load},
-		"zone":       {&spf.NetworkResolver{Servers: []string{serveLoopback(t, zone)}}, zone.n.Load},
+		"zone":       {&resolver.Network{Servers: []string{spftest.Serve(t, zone)}}, zone.n.Load},
 	} {
 		clock := newFakeClock()
-		c := spf.NewCache(tc.r, spf.CacheOptions{Now: clock.Now, NegativeTTL: time.Hour})
+		c := resolver.NewCache(tc.r, resolver.CacheOptions{Now: clock.Now, NegativeTTL: time.Hour})
 		for range 2 {
 			_, err := c.LookupTXT(context.Background(), "example.com")
 			assert.Equal(t, "notfound", lookupOutcome(t, err, "example.com"), name)
@@ -460,7 +462,7 @@ example.com. 5 CNAME gone.other.
 // RFC 4343: names differing in case or a final dot are one name, so the
 // cache asks once for them all.
 func TestCacheKeysOnCanonicalName(t *testing.T) {
-	c, h := cachedLoopback(t, spf.CacheOptions{})
+	c, h := cachedLoopback(t, resolver.CacheOptions{})
 	for _, name := range []string{"example.com", "EXAMPLE.com", "example.com.", `ex\097mple.com`} {
 		txt, err := c.LookupTXT(context.Background(), name)
 		require.NoError(t, err, name)
@@ -473,7 +475,7 @@ func TestCacheKeysOnCanonicalName(t *testing.T) {
 // temporary *net.DNSError naming what was asked, and a check through it
 // is temperror, never a panic.
 func TestZeroCache(t *testing.T) {
-	var c spf.Cache
+	var c resolver.Cache
 	ctx := context.Background()
 	_, err := c.LookupTXT(ctx, "example.com")
 	assert.Equal(t, "temporary", lookupOutcome(t, err, "example.com"), "TXT")
