@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // TestDecideDKIM: with Authenticate spf and dkim, an aligned DKIM
@@ -56,7 +57,7 @@ func TestDecideDKIM(t *testing.T) {
 // signature; a cancelled call is an error, never a decision.
 func TestDecideDKIMKeyTempFail(t *testing.T) {
 	zone := newDKIMZone(t)
-	zone.Inject("ed._domainkey.example.org", spf.FaultServFail)
+	zone.Inject("ed._domainkey.example.org", spftest.ServFail)
 	p := testPolicy(&fakeChecker{result: spf.Fail})
 	p.Authenticate, p.Resolver = []AuthMethod{AuthSPF, AuthDKIM}, zone
 	ev := testEvent()
@@ -65,7 +66,7 @@ func TestDecideDKIMKeyTempFail(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ReasonSPFFail, d.Reason)
 
-	zone.Inject("ed._domainkey.example.org", spf.FaultTimeout)
+	zone.Inject("ed._domainkey.example.org", spftest.Timeout)
 	ctx, cancel := context.WithTimeout(context.Background(), 0)
 	defer cancel()
 	_, err = p.Decide(ctx, ev)

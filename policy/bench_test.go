@@ -8,6 +8,7 @@ import (
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // benchEvent is testEvent with RET=HDRS: the DSN returns the header only.
@@ -37,12 +38,12 @@ func BenchmarkDecideRecorded(b *testing.B) {
 // BenchmarkDecideEvaluatedCached decides with SPF evaluated now, through a
 // cache over a zone resolver (warm after the first iteration).
 func BenchmarkDecideEvaluatedCached(b *testing.B) {
-	zone, err := spf.NewZoneResolver(strings.NewReader(`example.org. TXT "v=spf1 a:mail.example.org ip4:198.51.100.0/24 -all"
+	zone, err := resolver.NewZone(strings.NewReader(`example.org. TXT "v=spf1 a:mail.example.org ip4:198.51.100.0/24 -all"
 mail.example.org. A 192.0.2.10`), ".")
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := testPolicy(&spf.Checker{Resolver: spf.NewCache(zone, spf.CacheOptions{})})
+	p := testPolicy(&spf.Checker{Resolver: resolver.NewCache(zone, resolver.CacheOptions{})})
 	ev := benchEvent()
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -5,10 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
+
+// maxDiagnosticLen bounds the diagnostic of one recipient in a DSN: some
+// dozen reply lines of 512 octets (RFC 5321 §4.5.3.1.5), where real
+// replies take one to five.
+const maxDiagnosticLen = 8 << 10
 
 // report builds the DSN's value for the given recipients, addressed to.
 func (p *Policy) report(ev *Event, rcpts []Recipient, to string) *dsn.Report {
@@ -55,9 +61,11 @@ func dsnRecipient(rc *Recipient, smtputf8 bool) dsn.Recipient {
 	case rc.Diagnostic != "":
 		out.DiagnosticType, out.DiagnosticCode, _ = splitDiagnostic(rc.Diagnostic)
 	}
+	// Possibly network input: a reply of megabytes tells the sender no
+	// more than its first kilobytes, and whatever a server answered must
+	// not turn the report into an RFC 6533 one.
+	out.DiagnosticCode = strings.TrimSpace(truncateUTF8(out.DiagnosticCode, maxDiagnosticLen))
 	if !smtputf8 {
-		// Possibly network input: whatever a server answered must not
-		// turn the report into an RFC 6533 one.
 		out.DiagnosticCode = asciiText(out.DiagnosticCode)
 	}
 	// RFC 3464 §2.3.9: Will-Retry-Until only for delayed.

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // TestDecideConcurrently runs many goroutines deciding on one Policy (run
@@ -45,12 +46,12 @@ func TestDecideConcurrently(t *testing.T) {
 }
 
 // TestDecideConcurrentlyEvaluating runs many goroutines evaluating SPF
-// through one spf.Checker with a Cache over a ZoneResolver (run it with
+// through one spf.Checker with a resolver.Cache over a resolver.Zone (run it with
 // -race): genuine senders bounce, forged ones drop.
 func TestDecideConcurrentlyEvaluating(t *testing.T) {
-	zone, err := spf.NewZoneResolver(strings.NewReader(`example.org. TXT "v=spf1 ip4:192.0.2.0/24 -all"`), ".")
+	zone, err := resolver.NewZone(strings.NewReader(`example.org. TXT "v=spf1 ip4:192.0.2.0/24 -all"`), ".")
 	require.NoError(t, err)
-	p := testPolicy(&spf.Checker{Resolver: spf.NewCache(zone, spf.CacheOptions{})})
+	p := testPolicy(&spf.Checker{Resolver: resolver.NewCache(zone, resolver.CacheOptions{})})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
 
 // Decide decides what becomes of the failed delivery ev: the rules of the
@@ -33,18 +35,13 @@ func (p *Policy) decideEvent(ctx context.Context, ev Event) (Decision, error) {
 	if err := ctxErr(ctx); err != nil {
 		return Decision{}, fmt.Errorf("policy: deciding: %w", err)
 	}
-	ev.ReturnPath = plainPath(ev.ReturnPath) // RFC 5321 §C
+	ev.ReturnPath, _ = smtpsyntax.ReversePath(ev.ReturnPath) // checked by Validate
 
-	// Rule 1: the client's MTA reports a failure given in-session.
-	if ev.InSession {
-		return Decision{Action: Reject, Reason: ReasonInSession, Reject: rejectReply(ev.Recipients, ev.SMTPUTF8)}, nil
-	}
-
-	reported, suppressed := filterNotify(ev.Recipients)
-	d := Decision{Reported: addresses(reported), Suppressed: suppressed}
+	var d Decision
 	orig := &original{open: ev.Original}
 	defer orig.Close()
-	if err := p.decide(ctx, &ev, orig, reported, &d); err != nil {
+	reported, err := p.decide(ctx, &ev, orig, &d)
+	if err != nil {
 		return Decision{}, err
 	}
 	if err := p.attach(&ev, orig, reported, &d); err != nil {
@@ -64,85 +61,6 @@ func ctxErr(ctx context.Context) error {
 		return context.DeadlineExceeded
 	}
 	return nil
-}
-
-// decide applies rules 2 to 8, setting d's Action, Reason, SPF and RetryAt.
-func (p *Policy) decide(ctx context.Context, ev *Event, orig *original, reported []Recipient, d *Decision) error {
-	// Rule 2: never a DSN to the null return path (RFC 5321 §4.5.5).
-	if ev.ReturnPath == "" {
-		d.Action, d.Reason = Drop, ReasonNullSender
-		return nil
-	}
-	// Rule 3: NOTIFY asked for no report at all (RFC 3461 §4.1).
-	if len(reported) == 0 {
-		d.Action, d.Reason = Drop, ReasonNotify
-		return nil
-	}
-	// Rule 4: no automatic answer to an automatic message (RFC 3834 §2).
-	h, err := orig.Header()
-	if err != nil {
-		return err
-	}
-	if h.automatic {
-		d.Action, d.Reason = Drop, ReasonLoop
-		return nil
-	}
-	// Rule 5: spam and viruses mostly come with forged return paths.
-	if ev.Content != "" {
-		d.Action, d.Reason = orDefault(p.HostileContent, Drop), ReasonHostileContent
-		return nil
-	}
-	// Rule 6: our own users' return paths are genuine.
-	if ev.Authenticated {
-		d.Action, d.Reason = Bounce, ReasonTrustedSender
-		return nil
-	}
-	// Rule 7: the modes that ignore SPF.
-	switch p.Mode {
-	case ModeDiscard:
-		d.Action, d.Reason = Drop, ReasonPolicyDiscard
-		return nil
-	case ModeAlways:
-		d.Action, d.Reason = Bounce, ReasonPolicyAlways
-		return nil
-	}
-	// Rule 8: SPF on the return path.
-	d.SPF, d.SPFSource = p.spfVerdict(ctx, ev, h)
-	if err := ctxErr(ctx); err != nil {
-		// The caller gave up: the temperror this causes is no verdict.
-		return fmt.Errorf("policy: evaluating SPF: %w", err)
-	}
-	d.Action, d.Reason = p.onSPF(d.SPF.Result), spfReason(d.SPF.Result)
-	if d.Action != Bounce && p.authenticates(AuthDKIM) {
-		pass, err := p.dkimPass(ctx, ev)
-		if err != nil {
-			return err
-		}
-		if pass {
-			d.Action, d.Reason = Bounce, ReasonDKIMPass
-			return nil
-		}
-	}
-	if d.Action == Defer {
-		p.deferOrFallback(ev, d)
-	}
-	return nil
-}
-
-// deferOrFallback defers a temperror until the window from receipt ends,
-// then applies the fallback.
-func (p *Policy) deferOrFallback(ev *Event, d *Decision) {
-	now := p.now()
-	deadline := ev.ReceivedAt.Add(orDefault(p.DeferFor, DefaultDeferFor))
-	if ev.ReceivedAt.IsZero() || !now.Before(deadline) {
-		d.Action, d.Reason = orDefault(p.Fallback, Drop), ReasonSPFTempErrorExpired
-		return
-	}
-	retry := now.Add(orDefault(p.RetryAfter, DefaultRetryAfter))
-	if retry.After(deadline) {
-		retry = deadline
-	}
-	d.RetryAt = retry
 }
 
 // attach composes what the decision sends: the DSN for a bounce, the

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // withHeader returns an Original whose header starts with the given fields.
@@ -599,9 +600,9 @@ func TestDecideSMTPUTF8(t *testing.T) {
 }
 
 func TestDecideCanceled(t *testing.T) {
-	resolver, err := spf.NewZoneResolver(strings.NewReader(`example.org. TXT "v=spf1 -all"`), ".")
+	resolver, err := spftest.NewZone(strings.NewReader(`example.org. TXT "v=spf1 -all"`), ".")
 	require.NoError(t, err)
-	resolver.Inject("example.org", spf.FaultTimeout)
+	resolver.Inject("example.org", spftest.Timeout)
 	p := testPolicy(&spf.Checker{Resolver: resolver})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -634,9 +635,9 @@ func TestDecideDeadlineMidDecision(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
 	// The real race, against a resolver that never answers.
-	resolver, err := spf.NewZoneResolver(strings.NewReader(`example.org. TXT "v=spf1 -all"`), ".")
+	resolver, err := spftest.NewZone(strings.NewReader(`example.org. TXT "v=spf1 -all"`), ".")
 	require.NoError(t, err)
-	resolver.Inject("example.org", spf.FaultTimeout)
+	resolver.Inject("example.org", spftest.Timeout)
 	p = testPolicy(&spf.Checker{Resolver: resolver})
 	for i := range 200 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%7)*100*time.Microsecond)
@@ -650,9 +651,9 @@ func TestDecideDeadlineMidDecision(t *testing.T) {
 // TestDecideServFail: a DNS failure while evaluating is a temperror
 // (RFC 7208 §2.6.6), which defers the decision.
 func TestDecideServFail(t *testing.T) {
-	resolver, err := spf.NewZoneResolver(strings.NewReader(`example.org. TXT "v=spf1 -all"`), ".")
+	resolver, err := spftest.NewZone(strings.NewReader(`example.org. TXT "v=spf1 -all"`), ".")
 	require.NoError(t, err)
-	resolver.Inject("example.org", spf.FaultServFail)
+	resolver.Inject("example.org", spftest.ServFail)
 	d, err := testPolicy(&spf.Checker{Resolver: resolver}).Decide(context.Background(), testEvent())
 	require.NoError(t, err)
 	assert.Equal(t, Defer, d.Action)

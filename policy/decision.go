@@ -136,49 +136,6 @@ func (m *Message) omission() string {
 	return " without the original (" + m.Omitted + ")"
 }
 
-// why says in words why the rule named by Reason matched.
-func (d Decision) why() string {
-	switch d.Reason {
-	case ReasonInSession:
-		return "the SMTP session is still open, so the client's MTA reports the failure"
-	case ReasonNullSender:
-		return "the return path is null, and a DSN is never sent to <>"
-	case ReasonNotify:
-		return "NOTIFY asks for no report on any recipient"
-	case ReasonLoop:
-		return "the original is itself a bounce or an auto-reply"
-	case ReasonHostileContent:
-		return "the content was judged spam or a virus"
-	case ReasonTrustedSender:
-		return "the sender authenticated or submitted locally"
-	case ReasonPolicyDiscard:
-		return "the policy never bounces"
-	case ReasonPolicyAlways:
-		return "the policy always bounces"
-	}
-	s := "SPF " + string(d.SPF.Result)
-	if d.SPF.Domain != "" {
-		s += " for " + d.SPF.Domain
-	}
-	switch d.SPFSource {
-	case SourceRecorded:
-		s += " (recorded at receipt)"
-	case SourceEvaluated:
-		s += " (evaluated now)"
-	default:
-		s += " (no result recorded, none evaluated)"
-	}
-	switch {
-	case d.Reason == ReasonSPFTempErrorExpired:
-		return s + ", still unresolved past the defer window"
-	case d.Action == Bounce:
-		return s + ": the return path is shown genuine"
-	case d.Action == Defer:
-		return s + ": waiting for DNS"
-	}
-	return s + ": the return path is not shown genuine"
-}
-
 // LogValue implements slog.LogValuer: the decision as a group of
 // attributes.
 func (d Decision) LogValue() slog.Value {

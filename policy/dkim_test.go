@@ -26,7 +26,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // dkimKeys are the test's signing keys, made once per test binary:
@@ -88,9 +88,9 @@ func dkimZoneText(tb testing.TB) string {
 	return b.String()
 }
 
-func newDKIMZone(tb testing.TB) *spf.ZoneResolver {
+func newDKIMZone(tb testing.TB) *spftest.Zone {
 	tb.Helper()
-	z, err := spf.NewZoneResolver(strings.NewReader(dkimZoneText(tb)), ".")
+	z, err := spftest.NewZone(strings.NewReader(dkimZoneText(tb)), ".")
 	require.NoError(tb, err)
 	return z
 }
@@ -144,7 +144,7 @@ func dkimSigned(tb testing.TB, msg, domain, sel string) string {
 }
 
 // runVerifyDKIM verifies msg for domain against the test zone.
-func runVerifyDKIM(t *testing.T, z *spf.ZoneResolver, msg, domain string) (string, bool, error) {
+func runVerifyDKIM(t *testing.T, z *spftest.Zone, msg, domain string) (string, bool, error) {
 	t.Helper()
 	return verifyDKIM(context.Background(), z.LookupTXT, strings.NewReader(msg), domain)
 }
@@ -197,7 +197,7 @@ func TestVerifyDKIMUnalignedMakesNoQuery(t *testing.T) {
 		return z.LookupTXT(ctx, name)
 	}
 	// Even a failing resolver for the unaligned key makes no error.
-	z.Inject("ed._domainkey.example.net.", spf.FaultServFail)
+	z.Inject("ed._domainkey.example.net.", spftest.ServFail)
 	msg := dkimSigned(t, dkimTestMessage, "example.net", "ed")
 	_, ok, err := verifyDKIM(context.Background(), lookup, strings.NewReader(msg), "example.org")
 	require.NoError(t, err)
@@ -302,7 +302,7 @@ func TestVerifyDKIMKeyTempFail(t *testing.T) {
 
 	t.Run("SERVFAIL", func(t *testing.T) {
 		z := newDKIMZone(t)
-		z.Inject("ed._domainkey.example.org.", spf.FaultServFail)
+		z.Inject("ed._domainkey.example.org.", spftest.ServFail)
 		_, ok, err := runVerifyDKIM(t, z, msg, "example.org")
 		require.Error(t, err)
 		assert.False(t, ok)
@@ -314,7 +314,7 @@ func TestVerifyDKIMKeyTempFail(t *testing.T) {
 
 	t.Run("organisational key SERVFAIL", func(t *testing.T) {
 		z := newDKIMZone(t)
-		z.Inject("ed._domainkey.example.org.", spf.FaultServFail)
+		z.Inject("ed._domainkey.example.org.", spftest.ServFail)
 		_, ok, err := runVerifyDKIM(t, z, msg, "mail.example.org")
 		require.Error(t, err)
 		assert.False(t, ok)
@@ -322,7 +322,7 @@ func TestVerifyDKIMKeyTempFail(t *testing.T) {
 
 	t.Run("timeout", func(t *testing.T) {
 		z := newDKIMZone(t)
-		z.Inject("ed._domainkey.example.org.", spf.FaultTimeout)
+		z.Inject("ed._domainkey.example.org.", spftest.Timeout)
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		_, ok, err := verifyDKIM(ctx, z.LookupTXT, strings.NewReader(msg), "example.org")
@@ -341,7 +341,7 @@ func TestVerifyDKIMKeyTempFail(t *testing.T) {
 
 	t.Run("another aligned signature passes", func(t *testing.T) {
 		z := newDKIMZone(t)
-		z.Inject("rsa._domainkey.example.org.", spf.FaultServFail)
+		z.Inject("rsa._domainkey.example.org.", spftest.ServFail)
 		two := dkimSignature(t, dkimTestMessage, "example.org", "rsa", false, nil) +
 			dkimSignature(t, dkimTestMessage, "example.org", "ed", false, nil) + dkimTestMessage
 		signer, ok, err := runVerifyDKIM(t, z, two, "example.org")

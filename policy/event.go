@@ -11,6 +11,7 @@ import (
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -102,18 +103,22 @@ func OriginalBytes(msg []byte) func() (io.ReadCloser, error) {
 // ErrInvalidEvent is wrapped by the errors of Event.Validate.
 var ErrInvalidEvent = errors.New("policy: invalid event")
 
+// eventError is a *dsn.FieldError wrapping ErrInvalidEvent.
 func eventError(field, format string, a ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalidEvent, field, fmt.Sprintf(format, a...))
+	return &dsn.FieldError{Err: ErrInvalidEvent, Field: field, Rule: fmt.Sprintf(format, a...)}
 }
 
 // Validate checks that the event is complete and that nothing in it could
-// break the structure of a DSN. Its errors wrap ErrInvalidEvent and name
+// break the structure of a DSN: it applies the rules dsn.Compose applies.
+// Its errors are *dsn.FieldError values wrapping ErrInvalidEvent, naming
 // the field as in the bouncecheck event JSON ("recipients[0].address").
 func (ev *Event) Validate() error {
-	if rp := plainPath(ev.ReturnPath); rp != "" {
-		if err := dsn.CheckMailbox(rp, ev.SMTPUTF8); err != nil {
-			return eventError("return_path", "%s", reason(err))
-		}
+	rp, err := smtpsyntax.ReversePath(ev.ReturnPath)
+	if err == nil && rp != "" {
+		err = smtpsyntax.CheckMailbox(rp, ev.SMTPUTF8)
+	}
+	if err != nil {
+		return eventError("return_path", "%s", err)
 	}
 	// RFC 3464 §2.2.4: Received-From-MTA has no room for an IPv6 zone.
 	if ev.ClientIP.Zone() != "" {
@@ -121,8 +126,8 @@ func (ev *Event) Validate() error {
 	}
 	// RFC 5321 §4.1.1.1: a Domain or an address literal, in ASCII.
 	if ev.HELO != "" {
-		if err := dsn.CheckDomain(ev.HELO); err != nil {
-			return eventError("helo", "%s", reason(err))
+		if err := smtpsyntax.CheckDomain(ev.HELO); err != nil {
+			return eventError("helo", "%s", err)
 		}
 	}
 	if ev.SPF != "" {
@@ -136,7 +141,7 @@ func (ev *Event) Validate() error {
 		return eventError("verdict", "unknown verdict %q (want spam or virus)", ev.Content)
 	}
 	if err := dsn.CheckEnvID(ev.EnvID); err != nil {
-		return eventError("envid", "%s", reason(err))
+		return eventError("envid", "%s", rule(err))
 	}
 	if r, err := dsn.ParseRet(string(ev.Ret)); err != nil || r != ev.Ret {
 		return eventError("ret", "want FULL or HDRS, not %q (RFC 3461 §4.3)", ev.Ret)
@@ -145,8 +150,8 @@ func (ev *Event) Validate() error {
 		return eventError("recipients", "no recipients")
 	}
 	for i := range ev.Recipients {
-		if err := ev.Recipients[i].validate(ev.SMTPUTF8); err != nil {
-			return fmt.Errorf("%w: recipients[%d].%w", ErrInvalidEvent, i, err)
+		if field, err := ev.Recipients[i].validate(ev.SMTPUTF8); err != nil {
+			return eventError(fmt.Sprintf("recipients[%d].%s", i, field), "%s", rule(err))
 		}
 	}
 	if ev.InSession && firstFailure(ev.Recipients) == nil {
@@ -155,46 +160,56 @@ func (ev *Event) Validate() error {
 	return nil
 }
 
-func (rc *Recipient) validate(smtputf8 bool) error {
-	if err := dsn.CheckMailbox(rc.Address, smtputf8); err != nil {
-		return fieldErr("address", err)
-	}
-	if rc.ORCPT.Addr != "" {
-		if i := mailsyntax.IndexControl(rc.ORCPT.Addr); i >= 0 {
-			return fieldErr("orcpt", fmt.Errorf("control character %#02x (RFC 3464 §2.3.1)", rc.ORCPT.Addr[i]))
-		}
+// validate checks a recipient, returning the field at fault as the event
+// JSON names it.
+func (rc *Recipient) validate(smtputf8 bool) (field string, err error) {
+	if err := smtpsyntax.CheckMailbox(rc.Address, smtputf8); err != nil {
+		return "address", err
 	}
 	// RFC 3461 §4.1: NEVER stands alone.
 	if rc.Notify&dsn.NotifyNever != 0 && rc.Notify != dsn.NotifyNever {
-		return fieldErr("notify", errors.New("NEVER must stand alone (RFC 3461 §4.1)"))
-	}
-	// RFC 3464 §2.3.4: the status class must agree with the action.
-	if err := dsn.CheckActionStatus(rc.action(), rc.status()); err != nil {
-		field := "status"
-		if fe := (*dsn.FieldError)(nil); errors.As(err, &fe) && fe.Field == "Action" {
-			field = "action"
-		}
-		return fieldErr(field, err)
+		return "notify", errors.New("NEVER must stand alone (RFC 3461 §4.1)")
 	}
 	if rc.Diagnostic != "" {
 		if rc.Reply != "" {
-			return fieldErr("diagnostic", errors.New("give a reply or a diagnostic, not both"))
+			return "diagnostic", errors.New("give a reply or a diagnostic, not both")
 		}
 		if _, _, err := splitDiagnostic(rc.Diagnostic); err != nil {
-			return fieldErr("diagnostic", err)
+			return "diagnostic", err
 		}
 	}
-	if rc.RemoteMTA != "" {
-		if err := dsn.CheckHostname(rc.RemoteMTA); err != nil {
-			return fieldErr("remote_mta", err)
-		}
+	// What the DSN would say of it, by dsn's own rules.
+	d := dsnRecipient(rc, smtputf8)
+	if err := d.Check(smtputf8); err != nil {
+		return rc.jsonField(err), err
 	}
-	return nil
+	return "", nil
 }
 
-// fieldErr prefixes the reason of err with a field name, for
-// recipients[i].field.
-func fieldErr(field string, err error) error { return fmt.Errorf("%s: %s", field, reason(err)) }
+// jsonField names, as the event JSON does, the field behind a dsn error
+// on the recipient's DSN fields.
+func (rc *Recipient) jsonField(err error) string {
+	var fe *dsn.FieldError
+	errors.As(err, &fe)
+	switch name, _, _ := strings.Cut(fe.Field, "."); name {
+	case "OriginalRecipient":
+		return "orcpt"
+	case "Action":
+		return "action"
+	case "Status":
+		return "status"
+	case "RemoteMTA":
+		return "remote_mta"
+	case "WillRetryUntil":
+		return "will_retry_until"
+	case "DiagnosticType", "DiagnosticCode":
+		if rc.Reply != "" {
+			return "reply"
+		}
+		return "diagnostic"
+	}
+	return "address"
+}
 
 func (rc *Recipient) action() dsn.Action {
 	if rc.Action == "" {

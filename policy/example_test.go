@@ -11,6 +11,7 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // sendMail stands for the MTA's own SMTP client.
@@ -81,12 +82,12 @@ func ExamplePolicy_Decide_unitTest() {
 genuine.example. TXT "v=spf1 ip4:192.0.2.10 -all"
 bank.example.    TXT "v=spf1 ip4:198.51.100.0/24 -all"
 `
-	resolver, err := spf.NewZoneResolver(strings.NewReader(zone), ".")
+	res, err := resolver.NewZone(strings.NewReader(zone), ".")
 	if err != nil {
 		fmt.Println("error:", err)
 		return
 	}
-	p := &policy.Policy{ReportingMTA: "mx.hosted.example", Checker: &spf.Checker{Resolver: resolver}}
+	p := &policy.Policy{ReportingMTA: "mx.hosted.example", Checker: &spf.Checker{Resolver: res}}
 
 	for _, sender := range []string{"alice@genuine.example", "security@bank.example"} {
 		d, err := p.Decide(context.Background(), policy.Event{
@@ -124,12 +125,12 @@ bank.example.    TXT "v=spf1 ip4:198.51.100.0/24 -all"
 // of bouncing later.
 func Example_mailFilter() {
 	const us = "mx.hosted.example"
-	resolver, err := spf.NewZoneResolver(strings.NewReader(`example.org. TXT "v=spf1 ip4:192.0.2.0/24 -all"`), ".")
+	res, err := resolver.NewZone(strings.NewReader(`example.org. TXT "v=spf1 ip4:192.0.2.0/24 -all"`), ".")
 	if err != nil {
 		fmt.Println("error:", err)
 		return
 	}
-	checker := &spf.Checker{Resolver: resolver, Receiver: us}
+	checker := &spf.Checker{Resolver: res, Receiver: us}
 	p := &policy.Policy{ReportingMTA: us, NoSPFEvaluation: true, TrustRecordedHeaders: true}
 	ip, helo, sender := netip.MustParseAddr("192.0.2.10"), "mail.example.org", "alice@example.org"
 

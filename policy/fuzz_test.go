@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -44,10 +45,11 @@ func FuzzDecide(f *testing.F) {
 				t.Fatalf("recipients %+v, want %s only", r.Recipients, rc.Address)
 			}
 		}
-		if d.DSN != nil && d.DSN.RcptTo != plainPath(returnPath) {
-			t.Fatalf("DSN to <%s>, want the return path <%s>", d.DSN.RcptTo, plainPath(returnPath))
+		mailbox, _ := smtpsyntax.ReversePath(returnPath)
+		if d.DSN != nil && d.DSN.RcptTo != mailbox {
+			t.Fatalf("DSN to <%s>, want the return path <%s>", d.DSN.RcptTo, mailbox)
 		}
-		if plainPath(returnPath) == "" && d.DSN != nil {
+		if mailbox == "" && d.DSN != nil {
 			t.Fatal("a DSN to the null return path")
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // filler returns header fields of about n bytes.
@@ -283,7 +284,7 @@ func TestDefaultsSettledOnce(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "mx.hosted.example", c.Receiver)
 	if c.Resolver != nil { // nil when the system has no resolv.conf
-		assert.IsType(t, &spf.Cache{}, c.Resolver)
+		assert.IsType(t, &resolver.Cache{}, c.Resolver)
 	}
 	assert.Same(t, first.checker, p.defaults().checker)
 	calls := 0

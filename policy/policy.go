@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // Mode selects how failures that no earlier rule settled are decided
@@ -108,7 +110,7 @@ type Policy struct {
 	Authenticate []AuthMethod
 
 	// Resolver answers the DNS queries of the default Checker and of DKIM
-	// key lookups. When nil, the system resolvers behind an spf.Cache are
+	// key lookups. When nil, the system resolvers behind a resolver.Cache are
 	// used, made once per Policy.
 	Resolver spf.Resolver
 
@@ -162,7 +164,7 @@ type Policy struct {
 	HostileContent Action
 
 	// Checker evaluates SPF. When nil, an spf.Checker on the system
-	// resolvers behind an spf.Cache is used, made once per Policy.
+	// resolvers behind a resolver.Cache is used, made once per Policy.
 	Checker Checker
 
 	// Now is the clock, time.Now when nil.
@@ -237,13 +239,13 @@ func (p *Policy) Validate() error {
 		return policyError("retry_after", "negative duration %v", p.RetryAfter)
 	}
 	if p.Postmaster != "" {
-		if err := dsn.CheckMailbox(p.Postmaster, true); err != nil {
-			return policyError("postmaster", "%s", reason(err))
+		if err := smtpsyntax.CheckMailbox(p.Postmaster, true); err != nil {
+			return policyError("postmaster", "%s", err)
 		}
 	}
 	if p.ReportingMTA != "" {
-		if err := dsn.CheckHostname(p.ReportingMTA); err != nil {
-			return policyError("reporting_mta", "%s", reason(err))
+		if err := smtpsyntax.CheckHostname(p.ReportingMTA); err != nil {
+			return policyError("reporting_mta", "%s", err)
 		}
 	}
 	for _, m := range p.Authenticate {
@@ -260,15 +262,16 @@ func (p *Policy) Validate() error {
 		}
 	}
 	if p.AuthservID != "" {
-		if err := dsn.CheckHostname(p.AuthservID); err != nil {
-			return policyError("authserv_id", "%s", reason(err))
+		if err := smtpsyntax.CheckHostname(p.AuthservID); err != nil {
+			return policyError("authserv_id", "%s", err)
 		}
 	}
 	return nil
 }
 
+// policyError is a *dsn.FieldError wrapping ErrInvalidPolicy.
 func policyError(field, format string, a ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrInvalidPolicy, field, fmt.Sprintf(format, a...))
+	return &dsn.FieldError{Err: ErrInvalidPolicy, Field: field, Rule: fmt.Sprintf(format, a...)}
 }
 
 // onSPF is the table entry for r, with the defaults.
@@ -307,7 +310,7 @@ func (p *Policy) settle(hostname func() (string, error)) {
 	d := &p.def
 	d.reportingMTA, d.authservID = p.ReportingMTA, p.AuthservID
 	if d.reportingMTA == "" {
-		if host, err := hostname(); err == nil && host != "" && dsn.CheckHostname(host) == nil {
+		if host, err := hostname(); err == nil && host != "" && smtpsyntax.CheckHostname(host) == nil {
 			d.reportingMTA = host
 		}
 	}
@@ -319,8 +322,8 @@ func (p *Policy) settle(hostname func() (string, error)) {
 	}
 	d.resolver = p.Resolver
 	if d.resolver == nil {
-		if res, err := spf.SystemResolver(); err == nil {
-			d.resolver = spf.NewCache(res, spf.CacheOptions{Now: p.Now})
+		if res, err := resolver.System(); err == nil {
+			d.resolver = resolver.NewCache(res, resolver.CacheOptions{Now: p.Now})
 		}
 	}
 	d.checker = p.Checker

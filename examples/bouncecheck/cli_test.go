@@ -93,7 +93,7 @@ func TestCommandHostileInput(t *testing.T) {
 		// would clash are bad usage.
 		{name: "missing event file", args: []string{"decide", "-event", "DIR/nowhere.json"}, code: 2, stderr: "event: open "},
 		{name: "missing policy file", args: []string{"decide", "-event", "DIR/event.json", "-policy", "DIR/nowhere.json"}, event: valid, code: 2, stderr: "policy: open "},
-		{name: "endless zone", args: decideWith("-zone", "DIR/zero.eml"), event: valid, code: 2, stderr: "-zone DIR/zero.eml: spf: zone: larger than 64 MiB"},
+		{name: "endless zone", args: decideWith("-zone", "DIR/zero.eml"), event: valid, code: 2, stderr: "-zone DIR/zero.eml: resolver: zone: larger than 64 MiB"},
 		{name: "missing DSN file", args: []string{"parse", "DIR/nowhere.eml"}, code: 2, stderr: "parse: open "},
 		{name: "DSN file a directory", args: []string{"parse", "DIR/sub"}, code: 2, stderr: "is a directory"},
 		{name: "-dsn and -notice the same file", args: decideWith("-dsn", "DIR/out.eml", "-notice", "DIR/./out.eml"),

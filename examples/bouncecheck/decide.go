@@ -128,7 +128,7 @@ func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 
 	d, err := pol.Decide(context.Background(), ev)
 	if errors.Is(err, policy.ErrInvalidEvent) {
-		return invalidInput("event", err, policy.ErrInvalidEvent) // a field dsn.Compose rejects
+		return invalidInput("event", err) // a field dsn.Compose rejects
 	}
 	if err != nil {
 		return err

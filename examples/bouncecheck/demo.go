@@ -13,6 +13,7 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // demoFiles holds the demo's DNS zone and the three accepted messages.
@@ -57,7 +58,7 @@ func runDemo(args []string, _ io.Reader, stdout io.Writer) error {
 		return err
 	}
 	defer zone.Close()
-	res, err := spf.NewZoneResolver(zone, ".")
+	res, err := resolver.NewZone(zone, ".")
 	if err != nil {
 		return err
 	}

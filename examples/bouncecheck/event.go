@@ -84,7 +84,7 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 	// The rest (addresses, host names, SPF result, verdict, status against
 	// action, at least one recipient) is policy.Event's own validation.
 	if err := ev.Validate(); err != nil {
-		return ev, invalidInput("event", err, policy.ErrInvalidEvent)
+		return ev, invalidInput("event", err)
 	}
 	return ev, nil
 }

@@ -21,7 +21,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
 )
 
 func main() {
@@ -70,10 +71,14 @@ func usageErrorf(format string, a ...any) error {
 	return usageError{fmt.Errorf(format, a...)}
 }
 
-// invalidInput turns an error of policy's validation, wrapping sentinel,
-// into a usage error for what, without the sentinel's text.
-func invalidInput(what string, err, sentinel error) error {
-	return usageErrorf("%s: %s", what, strings.TrimPrefix(err.Error(), sentinel.Error()+": "))
+// invalidInput turns an error of validation into a usage error for what,
+// naming the field and the rule.
+func invalidInput(what string, err error) error {
+	var fe *dsn.FieldError
+	if errors.As(err, &fe) {
+		return usageErrorf("%s: %s: %s", what, fe.Field, fe.Rule)
+	}
+	return usageErrorf("%s: %v", what, err)
 }
 
 // writeJSON writes v as one indented JSON object. Addresses and SMTP replies

@@ -74,7 +74,7 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 		}
 	}
 	if err := pol.Validate(); err != nil {
-		return nil, invalidInput("policy", err, policy.ErrInvalidPolicy)
+		return nil, invalidInput("policy", err)
 	}
 	return pol, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // newResolver returns the resolver the -dns and -zone flags ask for: a DNS
@@ -24,20 +25,20 @@ func newResolver(dnsAddr, zoneFile string) (spf.Resolver, error) {
 		if err := checkServerAddr(server); err != nil {
 			return nil, err
 		}
-		return &spf.NetworkResolver{Servers: []string{server}}, nil
+		return &resolver.Network{Servers: []string{server}}, nil
 	case zoneFile != "":
 		f, err := os.Open(zoneFile)
 		if err != nil {
 			return nil, usageErrorf("-zone: %v", err)
 		}
 		defer f.Close()
-		z, err := spf.NewZoneResolver(&capReader{f, maxInputSize}, ".")
+		z, err := resolver.NewZone(&capReader{f, maxInputSize}, ".")
 		if err != nil {
 			return nil, usageErrorf("-zone %s: %v", zoneFile, err)
 		}
 		return z, nil
 	}
-	return spf.SystemResolver()
+	return resolver.System()
 }
 
 // serverAddr adds port 53 to a -dns address that has none: "192.0.2.1",
