@@ -1,9 +1,13 @@
 package spf
 
 import (
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // TestParseAmbiguousFields: a Received-SPF or Authentication-Results field
@@ -41,5 +45,18 @@ func TestParseAmbiguousFields(t *testing.T) {
 	} {
 		_, _, err := ParseReceivedSPF(value)
 		assert.NoError(t, err, "%q", value)
+	}
+}
+
+// TestRenderedFieldsCarryNoLineBreaks: no C1 control or line separator
+// from a sender an SMTPUTF8 client chose reaches a Received-SPF or
+// Authentication-Results value: a reader may take one for a line break
+// (RFC 6855 §3).
+func TestRenderedFieldsCarryNoLineBreaks(t *testing.T) {
+	v := Verdict{Result: SoftFail, Identity: MailFrom, Domain: "example.org",
+		Sender: "a\u0085Received-SPF: pass\u2028x@example.org", ClientIP: netip.MustParseAddr("192.0.2.1"), HELO: "mail.example.org"}
+	ar := Verdict{Result: SoftFail, Identity: MailFrom, Domain: "ex\u0085ample.org", Sender: "b\u2029@ex\u0085ample.org"}.AuthenticationResults("mx.hosted.example")
+	for _, s := range []string{v.ReceivedSPF("mx.hosted.example"), ar} {
+		assert.Equal(t, -1, strings.IndexFunc(s, mailsyntax.IsControl), "%q", s)
 	}
 }

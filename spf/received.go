@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // ErrMalformedHeader reports a Received-SPF or Authentication-Results value
@@ -216,11 +218,11 @@ func (k *receivedKeys) add(key, val string, quoted bool) error {
 	case "envelope-from":
 		addr := strings.TrimSuffix(strings.TrimPrefix(val, "<"), ">")
 		local, domain, ok := strings.Cut(addr, "@")
-		if addr != "" && (ok && !isDotAtom(local) || !isDotAtom(domain)) {
+		if addr != "" && (ok && !mailsyntax.IsDotAtom(local, false) || !mailsyntax.IsDotAtom(domain, false)) {
 			return fmt.Errorf("%w: Received-SPF envelope-from %q is neither quoted nor an address (RFC 7208 §9.1)", ErrMalformedHeader, val)
 		}
 	case "helo", "receiver", "identity":
-		if !isDotAtom(val) {
+		if !mailsyntax.IsDotAtom(val, false) {
 			return fmt.Errorf("%w: Received-SPF %s %q is neither quoted nor a dot-atom (RFC 7208 §9.1)", ErrMalformedHeader, key, val)
 		}
 	}
@@ -230,7 +232,7 @@ func (k *receivedKeys) add(key, val string, quoted bool) error {
 // headerValue writes a value as a dot-atom when it is one, else as a
 // quoted-string (RFC 5322 §3.2.3, §3.2.4).
 func headerValue(s string) string {
-	if isDotAtom(s) {
+	if mailsyntax.IsDotAtom(s, false) {
 		return s
 	}
 	return `"` + escapeText(s, `"\`) + `"`
@@ -250,7 +252,9 @@ func escapeText(s, special string) string {
 		case strings.IndexByte(special, c) >= 0:
 			b.WriteByte('\\')
 			b.WriteByte(c)
-		case c < ' ' || c == 0x7f || r == utf8.RuneError && size <= 1:
+		case mailsyntax.IsControl(r) || r == utf8.RuneError && size <= 1:
+			// RFC 6855 §3: C1 controls and the line separators too, which
+			// a reader may take for a line break.
 			b.WriteByte('?')
 		default:
 			b.WriteString(s[i : i+size])
@@ -258,24 +262,6 @@ func escapeText(s, special string) string {
 		i += size
 	}
 	return b.String()
-}
-
-// isDotAtom reports whether s is a dot-atom-text (RFC 5322 §3.2.3).
-func isDotAtom(s string) bool {
-	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c != '.' && !isAtext(c) {
-			return false
-		}
-	}
-	return true
-}
-
-// isAtext reports whether c is an atext character (RFC 5322 §3.2.3).
-func isAtext(c byte) bool {
-	return isAlpha(c) || isDigit(c) || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
 // headerLexer reads the structured header values of Received-SPF and
@@ -301,22 +287,9 @@ func (l *headerLexer) consume(c byte) bool {
 
 // skipCFWS skips white space, line breaks of folding, and nested comments.
 func (l *headerLexer) skipCFWS() {
-	depth := 0
-	for l.pos < len(l.s) {
-		switch c := l.s[l.pos]; {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-		case c == '(':
-			depth++
-		case c == ')' && depth > 0:
-			depth--
-		case c == '\\' && depth > 0 && l.pos+1 < len(l.s):
-			l.pos++ // RFC 5322 §3.2.1: a quoted-pair
-		case depth == 0:
-			return
-		}
-		l.pos++
-	}
-	l.unclosed = l.unclosed || depth > 0
+	var unclosed bool
+	l.pos, unclosed = mailsyntax.SkipCFWS(l.s, l.pos)
+	l.unclosed = l.unclosed || unclosed
 }
 
 // token reads a run of characters other than white space, controls and

@@ -195,3 +195,22 @@ func TestFieldReaderError(t *testing.T) {
 	assert.False(t, fr.Next())
 	assert.ErrorIs(t, fr.Err(), io.ErrClosedPipe)
 }
+
+func TestSkipCFWS(t *testing.T) {
+	for _, tt := range []struct {
+		in       string
+		next     int
+		unclosed bool
+	}{
+		{"  x", 2, false},
+		{" (a (b) c)\r\n\tx", 13, false},
+		{`(a \) b) x`, 9, false},
+		{"(open", 5, true},
+		{"", 0, false},
+		{"x", 0, false},
+	} {
+		next, unclosed := SkipCFWS(tt.in, 0)
+		assert.Equal(t, tt.next, next, "%q", tt.in)
+		assert.Equal(t, tt.unclosed, unclosed, "%q", tt.in)
+	}
+}
