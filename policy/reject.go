@@ -6,6 +6,7 @@ import (
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
 
 // firstFailure returns the first recipient that did not succeed, or nil.
@@ -79,7 +80,7 @@ func splitReply(reply string) (code int, text string) {
 	var texts []string
 	for line := range strings.Lines(reply) {
 		line = strings.TrimRight(line, "\r\n")
-		c, rest, ok := replyLine(line)
+		c, rest, ok := smtpsyntax.ReplyLine(line)
 		if !ok {
 			return 0, cleanText(reply)
 		}
@@ -107,22 +108,4 @@ func cleanText(s string) string {
 		}
 		return r
 	}, s)), " ")
-}
-
-// replyLine splits one reply line, Reply-code [ SP / "-" ] text
-// (RFC 5321 §4.2).
-func replyLine(line string) (code int, text string, ok bool) {
-	if len(line) < 3 || (len(line) > 3 && line[3] != ' ' && line[3] != '-') {
-		return 0, "", false
-	}
-	for _, c := range []byte(line[:3]) {
-		if c < '0' || c > '9' {
-			return 0, "", false
-		}
-		code = code*10 + int(c-'0')
-	}
-	if len(line) > 3 {
-		text = line[4:]
-	}
-	return code, text, true
 }
