@@ -17,7 +17,7 @@ type ComposeOptions struct {
 	Ret Ret
 	// DefaultReturn is what to return when Ret is absent; the zero value
 	// means ReturnHeaders.
-	DefaultReturn Returned
+	DefaultReturn ReturnedContent
 	// ReturnSizeLimit is the largest original returned in full, in bytes;
 	// a larger one is returned as headers only, never cut (RFC 3461 §6.2).
 	// Zero means no limit. With a limit, Compose holds up to that many
@@ -58,10 +58,10 @@ type ComposeOptions struct {
 // reverse path (RFC 3461 §6.2, RFC 5321 §4.5.5) and the original's return
 // path as the only recipient.
 type Envelope struct {
-	MailFrom string   // always "": MAIL FROM:<>
-	RcptTo   string   // the return path, source route stripped
-	Returned Returned // how much of the original the DSN carries
-	Size     int64    // bytes written
+	MailFrom string          // always "": MAIL FROM:<>
+	RcptTo   string          // the return path, source route stripped
+	Returned ReturnedContent // how much of the original the DSN carries
+	Size     int64           // bytes written
 }
 
 // Compose writes r as a delivery status notification (RFC 3464, RFC 6522)
@@ -138,7 +138,7 @@ type composer struct {
 	ids      []byte // room for boundary and msgID, from scratch
 
 	orig     original
-	returned Returned
+	returned ReturnedContent
 	text     textBuffer // the human-readable part, before encoding
 
 	// The parts' Content-Transfer-Encodings, settled before the header.

@@ -319,7 +319,7 @@ func TestComposeReturnedRFC3461Section4_3(t *testing.T) {
 		r        *Report
 		original string
 		opts     ComposeOptions
-		returned Returned
+		returned ReturnedContent
 		ctype    string
 		cte      string
 		content  string

@@ -263,7 +263,7 @@ func lfText(b []byte) []byte {
 
 // returnedKind tells the kind of returned content a media type carries
 // (RFC 3462 §2, RFC 6533 §6.3, §6.4), or "" for none.
-func returnedKind(mediaType string) Returned {
+func returnedKind(mediaType string) ReturnedContent {
 	switch mediaType {
 	case "message/rfc822", "message/global":
 		return ReturnFull

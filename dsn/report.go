@@ -33,14 +33,14 @@ const (
 	ActionExpanded  Action = "expanded"
 )
 
-// Returned says how much of the original message a report carries.
-type Returned string
+// ReturnedContent says how much of the original message a report carries.
+type ReturnedContent string
 
 // What a report returns of the original message (RFC 3461 §4.3, RFC 3462 §2).
 const (
-	ReturnNone    Returned = "none"    // nothing
-	ReturnHeaders Returned = "headers" // text/rfc822-headers or message/global-headers
-	ReturnFull    Returned = "full"    // message/rfc822 or message/global
+	ReturnNone    ReturnedContent = "none"    // nothing
+	ReturnHeaders ReturnedContent = "headers" // text/rfc822-headers or message/global-headers
+	ReturnFull    ReturnedContent = "full"    // message/rfc822 or message/global
 )
 
 // Address is a typed address as in Original-Recipient and Final-Recipient
@@ -141,7 +141,7 @@ type Report struct {
 	// Returned is how much of the original the report carries. Parse fills
 	// it; Compose ignores it, decides from its options and the original,
 	// and reports its decision in Envelope.Returned.
-	Returned Returned
+	Returned ReturnedContent
 
 	// ReturnedHeader is the header of the returned original, when any: enough
 	// to match a report to the message it reports on (Message-ID, Subject,

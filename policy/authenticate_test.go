@@ -21,7 +21,7 @@ func TestDecideDKIM(t *testing.T) {
 		methods  []AuthMethod
 		result   spf.Result
 		original string
-		action   Action
+		action   Outcome
 		reason   Reason
 	}{
 		{"SPF fail, aligned signature", []AuthMethod{AuthSPF, AuthDKIM}, spf.Fail,

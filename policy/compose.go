@@ -17,7 +17,7 @@ import (
 const maxDiagnosticLen = 8 << 10
 
 // report builds the DSN's value for the given recipients, addressed to.
-func (p *Policy) report(ev *Event, rcpts []Recipient, to string) *dsn.Report {
+func (p *Policy) report(ev *Event, rcpts []Delivery, to string) *dsn.Report {
 	from := dsn.MTA{Name: ev.HELO, IP: ev.ClientIP}
 	if len(ev.HELO) > 0 && ev.HELO[0] == '[' {
 		from.Name = "" // an address literal says no more than the IP (RFC 3464 §2.2.4)
@@ -38,7 +38,7 @@ func (p *Policy) report(ev *Event, rcpts []Recipient, to string) *dsn.Report {
 }
 
 // dsnRecipient maps a recipient to its RFC 3464 §2.3 fields.
-func dsnRecipient(rc *Recipient, smtputf8 bool) dsn.Recipient {
+func dsnRecipient(rc *Delivery, smtputf8 bool) dsn.Recipient {
 	out := dsn.Recipient{
 		OriginalRecipient: rc.ORCPT,
 		FinalRecipient:    dsn.Address{Type: "rfc822", Addr: rc.Address},
@@ -77,7 +77,7 @@ func dsnRecipient(rc *Recipient, smtputf8 bool) dsn.Recipient {
 
 // composeOptions are the policy's options for dsn.Compose with ret.
 func (p *Policy) composeOptions(ret dsn.Ret) dsn.ComposeOptions {
-	opts := p.DSN
+	opts := p.ComposeOptions
 	opts.Ret = ret
 	switch opts.ReturnSizeLimit = p.ReturnSizeLimit; {
 	case p.ReturnSizeLimit == 0:
@@ -133,14 +133,14 @@ func composeMessage(r *dsn.Report, src io.Reader, opts dsn.ComposeOptions, setTe
 }
 
 // dsnFor composes the DSN to the return path (rule outcome: bounce).
-func (p *Policy) dsnFor(ev *Event, orig *original, rcpts []Recipient) (*Message, error) {
+func (p *Policy) dsnFor(ev *Event, orig *original, rcpts []Delivery) (*Message, error) {
 	return p.compose(p.report(ev, rcpts, ev.ReturnPath), orig, p.composeOptions(ev.Ret), nil)
 }
 
 // noticeFor composes the postmaster notice for a drop: the would-be DSN,
 // addressed to the postmaster, with the original's header only, and a
 // first part that says why it was not sent.
-func (p *Policy) noticeFor(ev *Event, orig *original, rcpts []Recipient, d *Decision) (*Message, error) {
+func (p *Policy) noticeFor(ev *Event, orig *original, rcpts []Delivery, d *Decision) (*Message, error) {
 	r := p.report(ev, rcpts, p.Postmaster)
 	returnPath := "<" + ev.ReturnPath + ">"
 	r.Subject = "Postmaster notice: no delivery report sent to " + returnPath

@@ -65,7 +65,7 @@ func ctxErr(ctx context.Context) error {
 
 // attach composes what the decision sends: the DSN for a bounce, the
 // postmaster notice for a drop.
-func (p *Policy) attach(ev *Event, orig *original, reported []Recipient, d *Decision) error {
+func (p *Policy) attach(ev *Event, orig *original, reported []Delivery, d *Decision) error {
 	var err error
 	switch {
 	case d.Action == Bounce:

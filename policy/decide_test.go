@@ -32,7 +32,7 @@ func TestDecideRules(t *testing.T) {
 		name   string
 		policy func(p *Policy)
 		event  func(ev *Event)
-		action Action
+		action Outcome
 		reason Reason
 	}{
 		{name: "rule 1 in-session (RFC 5321 §4.2)",
@@ -66,11 +66,11 @@ func TestDecideRules(t *testing.T) {
 			},
 			action: Drop, reason: ReasonLoop},
 		{name: "rule 5 spam",
-			event:  func(ev *Event) { ev.Content = Spam; ev.Authenticated = true },
+			event:  func(ev *Event) { ev.Verdict = Spam; ev.Authenticated = true },
 			action: Drop, reason: ReasonHostileContent},
 		{name: "rule 5 virus, configured to bounce",
 			policy: func(p *Policy) { p.HostileContent = Bounce },
-			event:  func(ev *Event) { ev.Content = Virus },
+			event:  func(ev *Event) { ev.Verdict = Virus },
 			action: Bounce, reason: ReasonHostileContent},
 		{name: "rule 6 trusted sender",
 			policy: func(p *Policy) { p.Mode = ModeDiscard },
@@ -120,7 +120,7 @@ func TestDecideRules(t *testing.T) {
 func TestDecideSPFResults(t *testing.T) {
 	tests := []struct {
 		result spf.Result
-		action Action
+		action Outcome
 		reason Reason
 	}{
 		{spf.Pass, Bounce, ReasonSPFPass},          // RFC 7208 §8.3
@@ -162,8 +162,8 @@ func TestDecideSPFResults(t *testing.T) {
 func TestDecideOnSPFTable(t *testing.T) {
 	p := testPolicy(nil)
 	p.NoSPFEvaluation = true
-	p.OnSPF = map[spf.Result]Action{spf.SoftFail: Bounce, spf.None: Bounce, spf.TempError: Drop}
-	for result, want := range map[spf.Result]Action{
+	p.OnSPF = map[spf.Result]Outcome{spf.SoftFail: Bounce, spf.None: Bounce, spf.TempError: Drop}
+	for result, want := range map[spf.Result]Outcome{
 		spf.SoftFail: Bounce, spf.None: Bounce, spf.Neutral: Bounce, // RFC 7208 §8.2
 		spf.TempError: Drop, spf.Pass: Bounce, spf.Fail: Drop,
 	} {
@@ -184,7 +184,7 @@ func TestDecideTempError(t *testing.T) {
 		now       time.Time
 		evaluated spf.Result // "" when evaluation is not allowed
 		policy    func(p *Policy)
-		action    Action
+		action    Outcome
 		reason    Reason
 		source    Source
 		retryAt   time.Time
@@ -352,13 +352,13 @@ func TestDecideNotify(t *testing.T) {
 	ev := testEvent()
 	ev.SPF = spf.Pass
 	base := ev.Recipients[0]
-	rcpt := func(addr string, notify dsn.Notify, action dsn.Action, status string) Recipient {
+	rcpt := func(addr string, notify dsn.Notify, action dsn.Action, status string) Delivery {
 		rc := base
 		rc.Address, rc.Notify, rc.Action = addr, notify, action
 		rc.Status, _ = dsn.ParseStatus(status)
 		return rc
 	}
-	ev.Recipients = []Recipient{
+	ev.Recipients = []Delivery{
 		rcpt("absent@hosted.example", 0, dsn.ActionFailed, "5.1.1"),
 		rcpt("never@hosted.example", dsn.NotifyNever, dsn.ActionFailed, "5.1.1"),
 		rcpt("delayonly@hosted.example", dsn.NotifyDelay, dsn.ActionFailed, "5.1.1"),
@@ -426,7 +426,7 @@ func TestDecidePostmasterNotice(t *testing.T) {
 		ReasonSPFSoftFail:         func(ev *Event) { ev.SPF = spf.SoftFail },
 		ReasonSPFPermError:        func(ev *Event) { ev.SPF = spf.PermError },
 		ReasonSPFTempErrorExpired: func(ev *Event) { ev.SPF, ev.ReceivedAt = spf.TempError, time.Time{} },
-		ReasonHostileContent:      func(ev *Event) { ev.Content = Spam },
+		ReasonHostileContent:      func(ev *Event) { ev.Verdict = Spam },
 	}
 	tests := []struct {
 		name     string
@@ -476,7 +476,7 @@ func TestDecideInvalid(t *testing.T) {
 		{"non-ASCII without SMTPUTF8", func(ev *Event) { ev.ReturnPath = "jörg@example.org" }, "return_path"},
 		{"HELO with space", func(ev *Event) { ev.HELO = "mail example" }, "helo"},
 		{"unknown SPF result", func(ev *Event) { ev.SPF = "maybe" }, "spf"},
-		{"unknown verdict", func(ev *Event) { ev.Content = "ham" }, "verdict"},
+		{"unknown verdict", func(ev *Event) { ev.Verdict = "ham" }, "verdict"},
 		{"ENVID with a line break", func(ev *Event) { ev.EnvID = "a\nb" }, "envid"},
 		{"ENVID with a leading space", func(ev *Event) { ev.EnvID = " a" }, "envid"},
 		{"bad RET", func(ev *Event) { ev.Ret = "ALL" }, "ret"},
@@ -510,9 +510,9 @@ func TestPolicyValidate(t *testing.T) {
 		field  string
 	}{
 		{"unknown mode", &Policy{Mode: "sometimes"}, "mode"},
-		{"unknown result", &Policy{OnSPF: map[spf.Result]Action{"PASS": Bounce}}, "on_spf"},
-		{"defer for fail", &Policy{OnSPF: map[spf.Result]Action{spf.Fail: Defer}}, "on_spf.fail"},
-		{"neutral unlike none (RFC 7208 §8.2)", &Policy{OnSPF: map[spf.Result]Action{spf.Neutral: Bounce}}, "on_spf.neutral"},
+		{"unknown result", &Policy{OnSPF: map[spf.Result]Outcome{"PASS": Bounce}}, "on_spf"},
+		{"defer for fail", &Policy{OnSPF: map[spf.Result]Outcome{spf.Fail: Defer}}, "on_spf.fail"},
+		{"neutral unlike none (RFC 7208 §8.2)", &Policy{OnSPF: map[spf.Result]Outcome{spf.Neutral: Bounce}}, "on_spf.neutral"},
 		{"fallback defer", &Policy{Fallback: Defer}, "fallback"},
 		{"hostile reject", &Policy{HostileContent: Reject}, "hostile_content"},
 		{"postmaster without domain", &Policy{Postmaster: "postmaster"}, "postmaster"},
@@ -527,7 +527,7 @@ func TestPolicyValidate(t *testing.T) {
 			require.ErrorIs(t, err, ErrInvalidPolicy)
 		})
 	}
-	neutralAsNone := Policy{OnSPF: map[spf.Result]Action{spf.None: Bounce, spf.Neutral: Bounce}}
+	neutralAsNone := Policy{OnSPF: map[spf.Result]Outcome{spf.None: Bounce, spf.Neutral: Bounce}}
 	assert.NoError(t, neutralAsNone.Validate())
 	var zero Policy
 	assert.NoError(t, zero.Validate())

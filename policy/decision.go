@@ -14,7 +14,7 @@ import (
 // Action are zero.
 type Decision struct {
 	// Action is what becomes of the failed delivery.
-	Action Action
+	Action Outcome
 	// Reason is the stable code of the rule that decided.
 	Reason Reason
 
@@ -59,9 +59,9 @@ const (
 // Message is a message to send: envelope and content, held in memory
 // (see Policy.ReturnSizeLimit).
 type Message struct {
-	MailFrom string       // the envelope sender: always "", the null reverse path
-	RcptTo   string       // the only envelope recipient
-	Returned dsn.Returned // how much of the original it carries
+	MailFrom string              // the envelope sender: always "", the null reverse path
+	RcptTo   string              // the only envelope recipient
+	Returned dsn.ReturnedContent // how much of the original it carries
 	// Omitted says why the original is not returned although there is
 	// one (it could not be composed into a report); "" otherwise.
 	Omitted string

@@ -41,8 +41,8 @@ type Event struct {
 	// Authenticated is true for an authenticated or locally submitted
 	// sender, whose return path is known to be genuine.
 	Authenticated bool
-	// Content is the caller's content verdict.
-	Content Content
+	// Verdict is the caller's content verdict.
+	Verdict ContentVerdict
 
 	EnvID    string  // ENVID, decoded (RFC 3461 §4.4)
 	Ret      dsn.Ret // RET (RFC 3461 §4.3)
@@ -53,21 +53,24 @@ type Event struct {
 	// it. Nil when the original is not available. See OriginalBytes.
 	Original func() (io.ReadCloser, error)
 
-	// Recipients are the recipients to report on, at least one.
-	Recipients []Recipient
+	// Recipients are the deliveries to report on, one per recipient, at
+	// least one.
+	Recipients []Delivery
 }
 
-// Content is a content verdict given by the caller (rule 5).
-type Content string
+// ContentVerdict is a content verdict given by the caller (rule 5).
+type ContentVerdict string
 
-// The content verdicts. The empty Content means clean or not checked.
+// The content verdicts. The empty ContentVerdict means clean or not
+// checked.
 const (
-	Spam  Content = "spam"
-	Virus Content = "virus"
+	Spam  ContentVerdict = "spam"
+	Virus ContentVerdict = "virus"
 )
 
-// Recipient is what became of one recipient.
-type Recipient struct {
+// Delivery is what became of one recipient: its failure, delay or
+// success, as RFC 3464 §2.3 reports it.
+type Delivery struct {
 	Address string      // the envelope recipient (RCPT TO), case kept
 	ORCPT   dsn.Address // ORCPT, when given (RFC 3461 §4.2)
 	Notify  dsn.Notify  // NOTIFY, zero when not given (RFC 3461 §4.1)
@@ -135,10 +138,10 @@ func (ev *Event) Validate() error {
 			return eventError("spf", "unknown SPF result %q", ev.SPF)
 		}
 	}
-	switch ev.Content {
+	switch ev.Verdict {
 	case "", Spam, Virus:
 	default:
-		return eventError("verdict", "unknown verdict %q (want spam or virus)", ev.Content)
+		return eventError("verdict", "unknown verdict %q (want spam or virus)", ev.Verdict)
 	}
 	if err := dsn.CheckEnvID(ev.EnvID); err != nil {
 		return eventError("envid", "%s", rule(err))
@@ -162,7 +165,7 @@ func (ev *Event) Validate() error {
 
 // validate checks a recipient, returning the field at fault as the event
 // JSON names it.
-func (rc *Recipient) validate(smtputf8 bool) (field string, err error) {
+func (rc *Delivery) validate(smtputf8 bool) (field string, err error) {
 	if err := smtpsyntax.CheckMailbox(rc.Address, smtputf8); err != nil {
 		return "address", err
 	}
@@ -188,7 +191,7 @@ func (rc *Recipient) validate(smtputf8 bool) (field string, err error) {
 
 // jsonField names, as the event JSON does, the field behind a dsn error
 // on the recipient's DSN fields.
-func (rc *Recipient) jsonField(err error) string {
+func (rc *Delivery) jsonField(err error) string {
 	var fe *dsn.FieldError
 	errors.As(err, &fe)
 	switch name, _, _ := strings.Cut(fe.Field, "."); name {
@@ -211,7 +214,7 @@ func (rc *Recipient) jsonField(err error) string {
 	return "address"
 }
 
-func (rc *Recipient) action() dsn.Action {
+func (rc *Delivery) action() dsn.Action {
 	if rc.Action == "" {
 		return dsn.ActionFailed
 	}
@@ -219,7 +222,7 @@ func (rc *Recipient) action() dsn.Action {
 }
 
 // status is the recipient's status, derived from its reply when not given.
-func (rc *Recipient) status() dsn.Status {
+func (rc *Delivery) status() dsn.Status {
 	if !rc.Status.IsZero() {
 		return rc.Status
 	}

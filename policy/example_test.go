@@ -36,8 +36,8 @@ func ExamplePolicy_Decide() {
 		ReportingMTA: "mx.hosted.example",
 		Postmaster:   "postmaster@hosted.example",
 		// Fixed clock and identifiers, for the example's output.
-		Now: func() time.Time { return time.Date(2026, 11, 27, 10, 5, 0, 0, time.UTC) },
-		DSN: dsn.ComposeOptions{Boundary: "b1", MessageID: func() string { return "<dsn-1@mx.hosted.example>" }},
+		Now:            func() time.Time { return time.Date(2026, 11, 27, 10, 5, 0, 0, time.UTC) },
+		ComposeOptions: dsn.ComposeOptions{Boundary: "b1", MessageID: func() string { return "<dsn-1@mx.hosted.example>" }},
 	}
 	original := []byte("From: alice@example.org\r\nSubject: lunch\r\nMessage-ID: <m1@example.org>\r\n\r\nShall we?\r\n")
 
@@ -48,7 +48,7 @@ func ExamplePolicy_Decide() {
 		ReceivedAt: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
 		SPF:        spf.Pass, // recorded at receipt
 		Original:   policy.OriginalBytes(original),
-		Recipients: []policy.Recipient{{
+		Recipients: []policy.Delivery{{
 			Address:   "bob@hosted.example",
 			Action:    dsn.ActionFailed,
 			Reply:     "550 5.1.1 <bob@hosted.example>: no such user",
@@ -95,7 +95,7 @@ bank.example.    TXT "v=spf1 ip4:198.51.100.0/24 -all"
 			ClientIP:   netip.MustParseAddr("192.0.2.10"),
 			HELO:       "mail.genuine.example",
 			ReceivedAt: time.Now(),
-			Recipients: []policy.Recipient{{Address: "nobody@hosted.example", Status: dsn.Status{Class: 5, Subject: 1, Detail: 1}}},
+			Recipients: []policy.Delivery{{Address: "nobody@hosted.example", Status: dsn.Status{Class: 5, Subject: 1, Detail: 1}}},
 		})
 		if err != nil {
 			fmt.Println("error:", err)
@@ -144,7 +144,7 @@ func Example_mailFilter() {
 	// At RCPT TO: the mailbox does not exist, and the session is open.
 	event := policy.Event{
 		ReturnPath: sender, ClientIP: ip, HELO: helo, InSession: true,
-		Recipients: []policy.Recipient{{Address: "nobody@hosted.example", Reply: "550 5.1.1 no such user"}},
+		Recipients: []policy.Delivery{{Address: "nobody@hosted.example", Reply: "550 5.1.1 no such user"}},
 	}
 	d, err := p.Decide(context.Background(), event)
 	if err != nil {

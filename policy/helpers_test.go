@@ -37,12 +37,12 @@ func (f *fakeChecker) Check(ctx context.Context, ip netip.Addr, helo, sender str
 }
 
 // testPolicy is a deterministic policy around checker.
-func testPolicy(checker Checker) *Policy {
+func testPolicy(checker SPFChecker) *Policy {
 	return &Policy{
 		ReportingMTA: "mx.hosted.example",
 		Checker:      checker,
 		Now:          func() time.Time { return testNow },
-		DSN: dsn.ComposeOptions{
+		ComposeOptions: dsn.ComposeOptions{
 			Boundary:  "BOUNDARY",
 			MessageID: func() string { return "<dsn-1@mx.hosted.example>" },
 		},
@@ -57,7 +57,7 @@ func testEvent() Event {
 		HELO:       "mail.example.org",
 		ReceivedAt: receivedAt,
 		Original:   OriginalBytes([]byte(originalMessage)),
-		Recipients: []Recipient{{
+		Recipients: []Delivery{{
 			Address:     "bob@hosted.example",
 			Action:      dsn.ActionFailed,
 			Status:      dsn.Status{Class: 5, Subject: 1, Detail: 1},

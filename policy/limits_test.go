@@ -31,9 +31,9 @@ func TestDecideLongHeader(t *testing.T) {
 	tests := []struct {
 		name     string
 		fields   string
-		action   Action
+		action   Outcome
 		reason   Reason
-		returned dsn.Returned
+		returned dsn.ReturnedContent
 		omitted  string // "yes", "no", or "" when dsn may take either way
 	}{
 		{"Auto-Submitted after 256 KiB", filler(319 << 10), Drop, ReasonLoop, "", ""},
@@ -107,7 +107,7 @@ func TestDecideReturnSizeLimit(t *testing.T) {
 		name  string
 		limit int64
 		msg   string
-		want  dsn.Returned
+		want  dsn.ReturnedContent
 	}{
 		{"small original, default limit", 0, originalMessage, dsn.ReturnFull},
 		{"over the default limit", 0, big, dsn.ReturnHeaders},
@@ -182,7 +182,7 @@ func TestDecideAddressChecks(t *testing.T) {
 // event too.
 func TestDecideComposeRejects(t *testing.T) {
 	p := testPolicy(nil)
-	p.DSN.Boundary = "bad boundary\r\n"
+	p.ComposeOptions.Boundary = "bad boundary\r\n"
 	ev := testEvent()
 	ev.SPF = spf.Pass
 	_, err := p.Decide(context.Background(), ev)

@@ -21,15 +21,15 @@ var (
 
 // randomPolicy draws a valid policy: any mode, any table (neutral, when
 // set, equal to none as RFC 7208 §8.2 requires), any fallback.
-func randomPolicy(rng *rand.Rand, checker Checker) *Policy {
+func randomPolicy(rng *rand.Rand, checker SPFChecker) *Policy {
 	p := testPolicy(checker)
 	p.Mode = allModes[rng.IntN(len(allModes))]
-	p.OnSPF = map[spf.Result]Action{}
+	p.OnSPF = map[spf.Result]Outcome{}
 	for _, r := range allResults {
 		if r == spf.Neutral || rng.IntN(3) == 0 {
 			continue
 		}
-		choices := []Action{Bounce, Drop}
+		choices := []Outcome{Bounce, Drop}
 		if r == spf.TempError {
 			choices = append(choices, Defer)
 		}
@@ -38,8 +38,8 @@ func randomPolicy(rng *rand.Rand, checker Checker) *Policy {
 	if rng.IntN(2) == 0 {
 		p.OnSPF[spf.Neutral] = p.onSPF(spf.None)
 	}
-	p.Fallback = []Action{"", Bounce, Drop}[rng.IntN(3)]
-	p.HostileContent = []Action{"", Bounce, Drop}[rng.IntN(3)]
+	p.Fallback = []Outcome{"", Bounce, Drop}[rng.IntN(3)]
+	p.HostileContent = []Outcome{"", Bounce, Drop}[rng.IntN(3)]
 	if rng.IntN(2) == 0 {
 		p.Postmaster = "postmaster@hosted.example"
 	}
@@ -53,7 +53,7 @@ func randomEvent(rng *rand.Rand) Event {
 	ev := testEvent()
 	ev.ReturnPath = []string{"alice@example.org", "", "<@relay.example:alice@example.org>"}[rng.IntN(3)]
 	ev.Authenticated = rng.IntN(4) == 0
-	ev.Content = []Content{"", "", Spam, Virus}[rng.IntN(4)]
+	ev.Verdict = []ContentVerdict{"", "", Spam, Virus}[rng.IntN(4)]
 	ev.Ret = []dsn.Ret{"", dsn.RetFull, dsn.RetHdrs}[rng.IntN(3)]
 	ev.Recipients[0].Notify = []dsn.Notify{0, dsn.NotifyNever, dsn.NotifyFailure, dsn.NotifyDelay, dsn.NotifySuccess | dsn.NotifyFailure}[rng.IntN(5)]
 	if rng.IntN(4) == 0 {

@@ -4,7 +4,7 @@ import "github.com/bouncepolicy/bouncepolicy/dsn"
 
 // filterNotify splits the recipients into those a DSN reports and those
 // their NOTIFY parameter excludes (RFC 3461 §4.1).
-func filterNotify(rcpts []Recipient) (reported []Recipient, suppressed []Suppressed) {
+func filterNotify(rcpts []Delivery) (reported []Delivery, suppressed []Suppressed) {
 	for _, rc := range rcpts {
 		if why := suppressReason(rc); why != "" {
 			suppressed = append(suppressed, Suppressed{Address: rc.Address, Reason: why})
@@ -16,7 +16,7 @@ func filterNotify(rcpts []Recipient) (reported []Recipient, suppressed []Suppres
 }
 
 // suppressReason returns why NOTIFY excludes rc from a DSN, or "".
-func suppressReason(rc Recipient) SuppressReason {
+func suppressReason(rc Delivery) SuppressReason {
 	n := rc.Notify
 	if n == dsn.NotifyNever {
 		return SuppressNever
@@ -44,7 +44,7 @@ func suppressReason(rc Recipient) SuppressReason {
 }
 
 // addresses returns the recipients' addresses.
-func addresses(rcpts []Recipient) []string {
+func addresses(rcpts []Delivery) []string {
 	out := make([]string, len(rcpts))
 	for i, rc := range rcpts {
 		out[i] = rc.Address

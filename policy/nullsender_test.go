@@ -14,21 +14,21 @@ import (
 // bounce, a null return path never gets a DSN (RFC 5321 §4.5.5: a
 // notification is never sent to <>).
 func TestNullSenderNeverGetsDSN(t *testing.T) {
-	bounceAll := map[spf.Result]Action{}
+	bounceAll := map[spf.Result]Outcome{}
 	for _, r := range allResults {
 		bounceAll[r] = Bounce
 	}
 	for _, mode := range allModes {
 		for _, returnPath := range []string{"", "<>"} {
 			for _, result := range allResults {
-				for _, content := range []Content{"", Spam} {
+				for _, content := range []ContentVerdict{"", Spam} {
 					for _, authenticated := range []bool{false, true} {
 						p := testPolicy(&fakeChecker{result: result})
 						p.Mode, p.OnSPF, p.Fallback, p.HostileContent = mode, bounceAll, Bounce, Bounce
 						p.Postmaster = "postmaster@hosted.example"
 						p.NoticeOn = []Reason{ReasonNullSender}
 						ev := testEvent()
-						ev.ReturnPath, ev.SPF, ev.Content, ev.Authenticated = returnPath, result, content, authenticated
+						ev.ReturnPath, ev.SPF, ev.Verdict, ev.Authenticated = returnPath, result, content, authenticated
 						d, err := p.Decide(context.Background(), ev)
 						require.NoError(t, err)
 						assert.Equal(t, Drop, d.Action)

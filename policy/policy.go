@@ -43,13 +43,13 @@ const (
 	DefaultReturnSizeLimit = 50_000
 )
 
-// Checker evaluates SPF for a return path. *spf.Checker satisfies it;
+// SPFChecker evaluates SPF for a return path. *spf.Checker satisfies it;
 // tests can give a fake.
-type Checker interface {
+type SPFChecker interface {
 	Check(ctx context.Context, ip netip.Addr, helo, sender string) spf.Verdict
 }
 
-var _ Checker = (*spf.Checker)(nil)
+var _ SPFChecker = (*spf.Checker)(nil)
 
 // ErrInvalidPolicy is wrapped by the errors of Policy.Validate.
 var ErrInvalidPolicy = errors.New("policy: invalid policy")
@@ -70,7 +70,7 @@ type Policy struct {
 	// temperror → Defer, everything else → Drop. An entry for neutral, if
 	// any, must equal the one for none: RFC 7208 §8.2 says neutral MUST be
 	// treated exactly like none.
-	OnSPF map[spf.Result]Action
+	OnSPF map[spf.Result]Outcome
 
 	// ReportingMTA is our host name: the DSN's Reporting-MTA and From
 	// (postmaster@ReportingMTA), and the SPF checker's receiver. When
@@ -157,24 +157,24 @@ type Policy struct {
 
 	// Fallback is Bounce or Drop: what a temperror gets once the defer
 	// window has run out. Drop when empty.
-	Fallback Action
+	Fallback Outcome
 
 	// HostileContent is what rule 5 does with spam or virus verdicts:
 	// Drop (the default) or Bounce.
-	HostileContent Action
+	HostileContent Outcome
 
 	// Checker evaluates SPF. When nil, an spf.Checker on the system
 	// resolvers behind a resolver.Cache is used, made once per Policy.
-	Checker Checker
+	Checker SPFChecker
 
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 
-	// DSN holds the options for dsn.Compose other than Ret, ReturnSizeLimit
-	// and Now, which come from the event, ReturnSizeLimit and Now: the
-	// 7-bit path, the default return, and the hooks for Message-ID,
-	// boundary and text.
-	DSN dsn.ComposeOptions
+	// ComposeOptions holds the options for dsn.Compose other than Ret,
+	// ReturnSizeLimit and Now, which come from the event, ReturnSizeLimit
+	// and Now: the 7-bit path, the default return, and the hooks for
+	// Message-ID, boundary and text.
+	ComposeOptions dsn.ComposeOptions
 
 	once sync.Once
 	def  defaults
@@ -202,7 +202,7 @@ var defaultNoticeOn = [...]Reason{
 type defaults struct {
 	reportingMTA string
 	authservID   string // "": trust no header field
-	checker      Checker
+	checker      SPFChecker
 	resolver     spf.Resolver
 }
 
@@ -275,7 +275,7 @@ func policyError(field, format string, a ...any) error {
 }
 
 // onSPF is the table entry for r, with the defaults.
-func (p *Policy) onSPF(r spf.Result) Action {
+func (p *Policy) onSPF(r spf.Result) Outcome {
 	if r == spf.Neutral {
 		r = spf.None // RFC 7208 §8.2
 	}

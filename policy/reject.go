@@ -10,7 +10,7 @@ import (
 )
 
 // firstFailure returns the first recipient that did not succeed, or nil.
-func firstFailure(rcpts []Recipient) *Recipient {
+func firstFailure(rcpts []Delivery) *Delivery {
 	for i := range rcpts {
 		if a := rcpts[i].action(); a == dsn.ActionFailed || a == dsn.ActionDelayed {
 			return &rcpts[i]
@@ -26,7 +26,7 @@ const maxReplyLine = 512
 // rejectReply is the SMTP reply to give in-session (rule 1) for the first
 // recipient that did not succeed, built from its own reply and status.
 // Its text is cut to fit one reply line, and without SMTPUTF8 made ASCII.
-func rejectReply(rcpts []Recipient, smtputf8 bool) *Reply {
+func rejectReply(rcpts []Delivery, smtputf8 bool) *Reply {
 	rc := firstFailure(rcpts)
 	st := rc.status()
 	code, text := splitReply(rc.Reply)

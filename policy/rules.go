@@ -59,7 +59,7 @@ func spfReason(r spf.Result) Reason { return Reason("spf-" + string(r)) }
 // Action, Reason, and what the rule found (SPF, RetryAt, Reject, the
 // recipients reported and suppressed), and returns the recipients to
 // report.
-func (p *Policy) decide(ctx context.Context, ev *Event, orig *original, d *Decision) (reported []Recipient, err error) {
+func (p *Policy) decide(ctx context.Context, ev *Event, orig *original, d *Decision) (reported []Delivery, err error) {
 	// Rule 1: the client's MTA reports a failure given in-session.
 	if ev.InSession {
 		d.Action, d.Reason, d.Reject = Reject, ReasonInSession, rejectReply(ev.Recipients, ev.SMTPUTF8)
@@ -71,7 +71,7 @@ func (p *Policy) decide(ctx context.Context, ev *Event, orig *original, d *Decis
 }
 
 // decideReported applies rules 2 to 8.
-func (p *Policy) decideReported(ctx context.Context, ev *Event, orig *original, reported []Recipient, d *Decision) error {
+func (p *Policy) decideReported(ctx context.Context, ev *Event, orig *original, reported []Delivery, d *Decision) error {
 	// Rule 2: never a DSN to the null return path (RFC 5321 §4.5.5).
 	if ev.ReturnPath == "" {
 		d.Action, d.Reason = Drop, ReasonNullSender
@@ -92,7 +92,7 @@ func (p *Policy) decideReported(ctx context.Context, ev *Event, orig *original, 
 		return nil
 	}
 	// Rule 5: spam and viruses mostly come with forged return paths.
-	if ev.Content != "" {
+	if ev.Verdict != "" {
 		d.Action, d.Reason = orDefault(p.HostileContent, Drop), ReasonHostileContent
 		return nil
 	}

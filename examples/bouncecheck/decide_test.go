@@ -331,7 +331,7 @@ func TestDecideCommandLongHeaders(t *testing.T) {
 				require.NoError(t, err)
 				r, err := dsn.Parse(bytes.NewReader(data))
 				require.NoError(t, err)
-				assert.Equal(t, dsn.Returned(tt.returned), r.Returned)
+				assert.Equal(t, dsn.ReturnedContent(tt.returned), r.Returned)
 			}
 		})
 	}

@@ -85,7 +85,7 @@ func runDemo(args []string, _ io.Reader, stdout io.Writer) error {
 			HELO:       c.helo,
 			ReceivedAt: receivedAt,
 			Original:   policy.OriginalBytes(msg),
-			Recipients: []policy.Recipient{{
+			Recipients: []policy.Delivery{{
 				Address:     "nobody@hosted.example",
 				Action:      dsn.ActionFailed,
 				Status:      dsn.Status{Class: 5, Subject: 1, Detail: 1},

@@ -50,7 +50,7 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 		HELO:          e.HELO,
 		InSession:     e.InSession,
 		Authenticated: e.Authenticated,
-		Content:       policy.Content(e.Verdict),
+		Verdict:       policy.ContentVerdict(e.Verdict),
 		SMTPUTF8:      e.SMTPUTF8,
 		// Checked by ev.Validate, in the canonical case.
 		SPF: spf.Result(strings.ToLower(e.SPF)),
@@ -89,8 +89,8 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 	return ev, nil
 }
 
-func (r *recipientJSON) toRecipient() (policy.Recipient, error) {
-	rc := policy.Recipient{
+func (r *recipientJSON) toRecipient() (policy.Delivery, error) {
+	rc := policy.Delivery{
 		Address:    r.Address,
 		Action:     dsn.Action(r.Action),
 		Reply:      r.Reply,

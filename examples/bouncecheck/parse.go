@@ -13,11 +13,11 @@ import (
 // parseOutput is the JSON of "bouncecheck parse". Keys are always present;
 // a field the report does not carry is "".
 type parseOutput struct {
-	ReportingMTA       string           `json:"reporting_mta"`
-	OriginalEnvelopeID string           `json:"original_envelope_id"`
-	ArrivalDate        string           `json:"arrival_date"`
-	Recipients         []parseRecipient `json:"recipients"`
-	Returned           dsn.Returned     `json:"returned"`
+	ReportingMTA       string              `json:"reporting_mta"`
+	OriginalEnvelopeID string              `json:"original_envelope_id"`
+	ArrivalDate        string              `json:"arrival_date"`
+	Recipients         []parseRecipient    `json:"recipients"`
+	Returned           dsn.ReturnedContent `json:"returned"`
 }
 
 type parseRecipient struct {

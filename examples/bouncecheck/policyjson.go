@@ -48,8 +48,8 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 		ReturnSizeLimit:      p.ReturnSizeLimit,
 		OnSPF:                p.OnSPF.actions(),
 		NoSPFEvaluation:      p.ReevaluateSPF != nil && !*p.ReevaluateSPF,
-		Fallback:             policy.Action(p.Fallback),
-		HostileContent:       policy.Action(p.HostileContent),
+		Fallback:             policy.Outcome(p.Fallback),
+		HostileContent:       policy.Outcome(p.HostileContent),
 	}
 	if p.NoticeOn != nil {
 		pol.NoticeOn = make([]policy.Reason, len(*p.NoticeOn)) // [] means none
@@ -80,8 +80,8 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 }
 
 // actions maps the results given to their actions, for policy.Policy.OnSPF.
-func (o *onSPFJSON) actions() map[spf.Result]policy.Action {
-	m := make(map[spf.Result]policy.Action)
+func (o *onSPFJSON) actions() map[spf.Result]policy.Outcome {
+	m := make(map[spf.Result]policy.Outcome)
 	for _, ra := range []struct {
 		result spf.Result
 		action *string
@@ -90,7 +90,7 @@ func (o *onSPFJSON) actions() map[spf.Result]policy.Action {
 		{spf.SoftFail, o.SoftFail}, {spf.TempError, o.TempError}, {spf.PermError, o.PermError},
 	} {
 		if ra.action != nil {
-			m[ra.result] = policy.Action(*ra.action)
+			m[ra.result] = policy.Outcome(*ra.action)
 		}
 	}
 	return m
