@@ -84,7 +84,7 @@ func (c *composer) checkHeaderFields() error {
 	if err := checkMessageID("MessageID", id, false); err != nil {
 		return err
 	}
-	c.msgID = []byte(id)
+	c.msgID = c.keepID(id)
 	return nil
 }
 
@@ -427,7 +427,7 @@ func (c *composer) checkOptions() error {
 			if err := checkMessageID("ComposeOptions.MessageID", id, false); err != nil {
 				return err
 			}
-			c.msgID = []byte(id)
+			c.msgID = c.keepID(id)
 		}
 	}
 	c.makeIdentifiers()

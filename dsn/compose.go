@@ -83,11 +83,35 @@ type Envelope struct {
 // original's header. An error while the original streams leaves a
 // partial message in w. Compose does not modify r.
 func Compose(w io.Writer, r *Report, original io.Reader, opts ComposeOptions) (Envelope, error) {
+	return new(Composer).Compose(w, r, original, opts)
+}
+
+// A Composer composes reports as Compose does, reusing its working memory
+// from one report to the next: some kilobytes, and the buffer it last
+// read an original into (up to 4 MiB), so that a report that returns an
+// original of the same size again reads it without allocating. A server
+// that composes many keeps Composers in a sync.Pool. The zero value is
+// ready to use. A Composer must not be used by two goroutines at once.
+type Composer struct {
+	c     composer
+	spare []byte // the room for an original, empty
+	// Last, so that the garbage collector, which scans a value only up to
+	// its last pointer, never reads it.
+	scratch [scratchSize]byte
+}
+
+// Compose is Compose, in cc's memory.
+func (cc *Composer) Compose(w io.Writer, r *Report, original io.Reader, opts ComposeOptions) (Envelope, error) {
 	if r == nil {
 		return Envelope{}, fieldError("Report", "nil report")
 	}
-	c := &composer{r: r, opts: opts}
-	scratch := c.scratch[:]
+	c := &cc.c // zero: each call leaves it so
+	c.r, c.opts, c.orig.spare = r, opts, cc.spare
+	defer func() {
+		cc.spare = c.orig.spareAfter()
+		*c = composer{} // a reused Composer holds on to nothing of this report
+	}()
+	scratch := cc.scratch[:]
 	c.out.buf, scratch = scratch[:outSize:outSize], scratch[outSize:]
 	c.lineBuf, scratch = scratch[:0:lineSize], scratch[lineSize:]
 	c.text, scratch = scratch[:0:textSize], scratch[textSize:]
@@ -151,13 +175,9 @@ type composer struct {
 	parts int // delimiters written
 
 	lineBuf []byte // room for a header field, from scratch
-
-	// Last, so that the garbage collector, which scans a value only up to
-	// its last pointer, never reads it; one allocation with the composer.
-	scratch [scratchSize]byte
 }
 
-// Room for the common case, carved from the composer's scratch.
+// Room for the common case, carved from the Composer's scratch.
 const (
 	outSize     = 1024
 	lineSize    = 256
@@ -308,18 +328,27 @@ func (c *composer) makeIdentifiers() {
 	if newBoundary || newID {
 		rand.Read(random[:])
 	}
-	b := c.ids
+	b, start := c.ids, len(c.ids)
 	if newBoundary {
 		b = hex.AppendEncode(append(b, "=_"...), random[:randomLen])
 	} else {
 		b = append(b, c.opts.Boundary...)
 	}
-	c.boundary = b[:len(b):len(b)] // the Message-ID follows it in b
+	c.boundary = b[start:len(b):len(b)] // the Message-ID follows it in b
 	if newID {
+		start = len(b)
 		b = hex.AppendEncode(b, random[randomLen:])
 		b = append(append(b, '@'), c.r.ReportingMTA...)
-		c.msgID = b[len(c.boundary):]
+		c.msgID = b[start:]
 	}
+}
+
+// keepID copies a given Message-ID into c.ids, the room for identifiers,
+// rather than into memory of its own.
+func (c *composer) keepID(id string) []byte {
+	c.ids = append(c.ids, id...)
+	n := len(c.ids)
+	return c.ids[n-len(id) : n : n]
 }
 
 // textBuffer collects the human-readable part for the Text hook.

@@ -34,6 +34,7 @@ type original struct {
 	nul       bool   // the header has NUL bytes
 	bodyEnc   string // the Content-Transfer-Encoding a full return needs
 	msgID     []byte // the Message-ID, without brackets, when usable
+	spare     []byte // room to grow buf into, kept by a reused Composer
 }
 
 // readHeader reads the original's header block (RFC 5322 §2.1): up to the
@@ -73,7 +74,7 @@ func (o *original) readHeader(src io.Reader, utf8OK bool) error {
 func (o *original) fill(want int64) error {
 	if len(o.buf) == cap(o.buf) {
 		grow := min(max(readChunk, int64(cap(o.buf))), max(readChunk, want-int64(len(o.buf))))
-		o.buf = growBuf(o.buf, int(grow))
+		o.grow(int(grow))
 	}
 	// A reader that keeps returning nothing must not hang Compose; bufio
 	// gives up the same way.
@@ -93,12 +94,31 @@ func (o *original) fill(want int64) error {
 	return io.ErrNoProgress
 }
 
-// growBuf returns b with room for n more bytes. Unlike slices.Grow it
-// allocates exactly that, also under the race detector.
-func growBuf(b []byte, n int) []byte {
-	nb := make([]byte, len(b), len(b)+n)
-	copy(nb, b)
-	return nb
+// grow gives buf room for exactly n more bytes: in the spare room when
+// that is large enough, else in memory of its own, which, unlike with
+// slices.Grow, is exactly that much, also under the race detector.
+func (o *original) grow(n int) {
+	need := len(o.buf) + n
+	if need <= cap(o.spare) {
+		o.buf = append(o.spare[:0:need], o.buf...) // buf may be in it already
+		return
+	}
+	nb := make([]byte, len(o.buf), need)
+	copy(nb, o.buf)
+	o.buf = nb
+}
+
+// maxSpare bounds the room a reused Composer keeps for the next original.
+const maxSpare = sevenBitScanLimit
+
+// spareAfter is the room to keep for the next original: the larger of
+// the spare room and the memory this one was read into, up to maxSpare;
+// the Composer's scratch is no spare.
+func (o *original) spareAfter() []byte {
+	if c := cap(o.buf); c > readChunk && c > cap(o.spare) && c <= maxSpare {
+		return o.buf[:0]
+	}
+	return o.spare
 }
 
 // headerMessageID returns the Message-ID of a header block, without its
@@ -254,7 +274,7 @@ func hasLongLine(b []byte) bool {
 func (o *original) readUpTo(n int64) error {
 	if l, ok := o.src.(interface{ Len() int }); ok && !o.eof {
 		if grow := min(n, int64(len(o.buf)+l.Len()+1)) - int64(len(o.buf)); grow > 0 {
-			o.buf = growBuf(o.buf, int(grow))
+			o.grow(int(grow))
 		}
 	}
 	for !o.eof && int64(len(o.buf)) < n {

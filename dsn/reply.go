@@ -57,6 +57,11 @@ func defaultStatus(permanent bool) Status {
 // becomes U+FFFD, a word too long to fold is broken by a space and a run
 // of spaces too long to fold is cut short (RFC 5322 §2.1.1).
 func joinReplyLines(reply string) string {
+	if len(reply) <= maxWordLen-utf8.UTFMax && mailsyntax.IndexNotPrintable(reply) < 0 {
+		// The common reply, one short line of printable ASCII: nothing to
+		// join, replace or break.
+		return strings.TrimSpace(reply)
+	}
 	var out, line []byte
 	for l := range strings.Lines(reply) {
 		line = line[:0]

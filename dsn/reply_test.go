@@ -36,6 +36,7 @@ func TestStatusFromReplyRFC3463Section2(t *testing.T) {
 		{"multi-line LF", "452-4.2.2 over quota\n452 4.2.2 try later", false, Status{4, 2, 2}, "452-4.2.2 over quota 452 4.2.2 try later"},
 		{"controls become spaces", "550 5.7.1 bad\x00news\tand\x7fmore", false, Status{5, 7, 1}, "550 5.7.1 bad news and more"},
 		{"blank lines dropped", "550 5.1.1 a\r\n\r\n\r\nb", false, Status{5, 1, 1}, "550 5.1.1 a b"},
+		{"one line, trimmed", "  550 5.1.1 a  ", false, Status{5, 1, 1}, "550 5.1.1 a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,4 +46,12 @@ func TestStatusFromReplyRFC3463Section2(t *testing.T) {
 			assert.Equal(t, -1, strings.IndexFunc(diag, mailsyntax.IsControl), "no control characters")
 		})
 	}
+}
+
+// TestStatusFromReplyOneLine: the common reply, one short line of
+// printable ASCII, is its own diagnostic, at no allocation.
+func TestStatusFromReplyOneLine(t *testing.T) {
+	const reply = "550 5.1.1 <bob@example.org>: no such user"
+	allocs := testing.AllocsPerRun(100, func() { StatusFromReply(reply, true) })
+	assert.Zero(t, allocs)
 }

@@ -1,10 +1,11 @@
 package policy
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
@@ -16,25 +17,25 @@ import (
 // replies take one to five.
 const maxDiagnosticLen = 8 << 10
 
-// report builds the DSN's value for the given recipients, addressed to.
-func (p *Policy) report(ev *Event, rcpts []Delivery, to string) *dsn.Report {
+// report sets r to the DSN's value for the given recipients, addressed
+// to, reusing r's room for recipients.
+func (p *Policy) report(r *dsn.Report, ev *Event, rcpts []Delivery, to string) {
 	from := dsn.MTA{Name: ev.HELO, IP: ev.ClientIP}
 	if len(ev.HELO) > 0 && ev.HELO[0] == '[' {
 		from.Name = "" // an address literal says no more than the IP (RFC 3464 §2.2.4)
 	}
-	r := &dsn.Report{
+	*r = dsn.Report{
 		To:                 to,
 		OriginalEnvelopeID: ev.EnvID,
 		ReportingMTA:       p.defaults().reportingMTA,
 		ReceivedFromMTA:    from,
 		ArrivalDate:        ev.ReceivedAt,
 		SMTPUTF8:           ev.SMTPUTF8,
-		Recipients:         make([]dsn.Recipient, len(rcpts)),
+		Recipients:         slices.Grow(r.Recipients[:0], len(rcpts))[:len(rcpts)],
 	}
 	for i := range rcpts {
 		r.Recipients[i] = dsnRecipient(&rcpts[i], ev.SMTPUTF8)
 	}
-	return r
 }
 
 // dsnRecipient maps a recipient to its RFC 3464 §2.3 fields.
@@ -85,7 +86,7 @@ func (p *Policy) composeOptions(ret dsn.Ret) dsn.ComposeOptions {
 	case p.ReturnSizeLimit < 0:
 		opts.ReturnSizeLimit = 0 // dsn: no limit
 	}
-	opts.Now = p.now
+	opts.Now = p.Now // nil: time.Now, in dsn as here
 	return opts
 }
 
@@ -95,8 +96,8 @@ func (p *Policy) composeOptions(ret dsn.Ret) dsn.ComposeOptions {
 // nothing, and Message.Omitted says why. setText, when given, writes r's
 // text knowing whether the original goes with it. An invalid field of r
 // gives an error wrapping ErrInvalidEvent.
-func (p *Policy) compose(r *dsn.Report, orig *original, opts dsn.ComposeOptions, setText func(r *dsn.Report, omitted string)) (*Message, error) {
-	src, err := orig.Reader()
+func (p *Policy) compose(sc *scratch, r *dsn.Report, opts dsn.ComposeOptions, setText func(r *dsn.Report, omitted string)) (*Message, error) {
+	src, err := sc.orig.Reader()
 	omitted := ""
 	switch {
 	case errors.Is(err, errNotReturnable):
@@ -104,9 +105,9 @@ func (p *Policy) compose(r *dsn.Report, orig *original, opts dsn.ComposeOptions,
 	case err != nil:
 		return nil, err
 	}
-	m, err := composeMessage(r, src, opts, setText, omitted)
+	m, err := composeMessage(sc, r, src, opts, setText, omitted)
 	if src != nil && errors.Is(err, dsn.ErrInvalidField) {
-		if m2, err2 := composeMessage(r, nil, opts, setText, err.Error()); err2 == nil {
+		if m2, err2 := composeMessage(sc, r, nil, opts, setText, err.Error()); err2 == nil {
 			return m2, nil
 		}
 	}
@@ -119,34 +120,71 @@ func (p *Policy) compose(r *dsn.Report, orig *original, opts dsn.ComposeOptions,
 	return m, nil
 }
 
-// composeMessage is one dsn.Compose call into memory.
-func composeMessage(r *dsn.Report, src io.Reader, opts dsn.ComposeOptions, setText func(*dsn.Report, string), omitted string) (*Message, error) {
+// A message that returns the original in full is held in memory up to
+// the return size limit and heldOverLimit more: room for the report's
+// own parts and a returned header, which dsn.Compose reads up to 1 MiB.
+// reportRoom is what the report adds, commonly, to an original it
+// returns in full.
+const (
+	heldOverLimit = 1 << 20
+	reportRoom    = 16 << 10
+)
+
+// composeMessage is one dsn.Compose call. The message is held in memory
+// unless it returns the original in full and is too large: then it keeps
+// what Message.WriteTo needs to compose it again, the same.
+func composeMessage(sc *scratch, r *dsn.Report, src io.Reader, opts dsn.ComposeOptions, setText func(*dsn.Report, string), omitted string) (*Message, error) {
 	if setText != nil {
 		setText(r, omitted)
 	}
-	var buf bytes.Buffer
-	env, err := dsn.Compose(&buf, r, src, opts)
+	want, held := 0, int64(math.MaxInt64)
+	if src != nil && (opts.Ret == dsn.RetFull || opts.Ret == "" && opts.DefaultReturn == dsn.ReturnFull) {
+		// A full return may be too large to hold: fix what Compose would
+		// draw anew, so that WriteTo composes the same message again.
+		var err error
+		if opts, err = opts.Settled(r); err != nil {
+			return nil, err
+		}
+		held = opts.ReturnSizeLimit + heldOverLimit
+		// Expect the original in full when it is within the limit.
+		if l, ok := src.(lener); ok && (opts.ReturnSizeLimit == 0 || int64(l.Len()) <= opts.ReturnSizeLimit) {
+			want = int(min(int64(l.Len())+reportRoom, held))
+		}
+	}
+	s := &sc.spool
+	s.reset(want, held)
+	env, err := sc.composer.Compose(s, r, src, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Message{MailFrom: env.MailFrom, RcptTo: env.RcptTo, Returned: env.Returned, Omitted: omitted, Data: buf.Bytes()}, nil
+	m := &Message{MailFrom: env.MailFrom, RcptTo: env.RcptTo, Returned: env.Returned, Omitted: omitted, Size: env.Size}
+	if s.held() {
+		m.Data = s.message()
+	} else {
+		report := *r // sc's: WriteTo needs a copy of its own
+		report.Recipients = slices.Clone(r.Recipients)
+		m.compose = &composition{report: &report, opts: opts, original: sc.orig.open}
+	}
+	return m, nil
 }
 
 // dsnFor composes the DSN to the return path (rule outcome: bounce).
-func (p *Policy) dsnFor(ev *Event, orig *original, rcpts []Delivery) (*Message, error) {
-	return p.compose(p.report(ev, rcpts, ev.ReturnPath), orig, p.composeOptions(ev.Ret), nil)
+func (p *Policy) dsnFor(ev *Event, sc *scratch, rcpts []Delivery) (*Message, error) {
+	p.report(&sc.report, ev, rcpts, ev.ReturnPath)
+	return p.compose(sc, &sc.report, p.composeOptions(ev.Ret), nil)
 }
 
 // noticeFor composes the postmaster notice for a drop: the would-be DSN,
 // addressed to the postmaster, with the original's header only, and a
 // first part that says why it was not sent.
-func (p *Policy) noticeFor(ev *Event, orig *original, rcpts []Delivery, d *Decision) (*Message, error) {
-	r := p.report(ev, rcpts, p.Postmaster)
+func (p *Policy) noticeFor(ev *Event, sc *scratch, rcpts []Delivery, d *Decision) (*Message, error) {
+	r := &sc.report
+	p.report(r, ev, rcpts, p.Postmaster)
 	returnPath := "<" + ev.ReturnPath + ">"
 	r.Subject = "Postmaster notice: no delivery report sent to " + returnPath
 	opts := p.composeOptions(dsn.RetHdrs)
 	opts.Text = nil // the notice's own text says why it exists
-	return p.compose(r, orig, opts, func(r *dsn.Report, omitted string) {
+	return p.compose(sc, r, opts, func(r *dsn.Report, omitted string) {
 		attached := "its header is attached."
 		switch {
 		case omitted != "":
@@ -158,6 +196,6 @@ func (p *Policy) noticeFor(ev *Event, orig *original, rcpts []Delivery, d *Decis
 			"It was not sent. Decision: %s.\r\n\r\n"+
 			"The original message was accepted and its delivery failed; %s\r\n\r\n"+
 			"The notification would have said:\r\n\r\n%s",
-			r.ReportingMTA, returnPath, d, attached, dsn.Summary(r))
+			r.ReportingMTA, returnPath, *d, attached, dsn.Summary(r)) // a copy: d itself stays off the heap
 	})
 }

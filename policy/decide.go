@@ -38,13 +38,13 @@ func (p *Policy) decideEvent(ctx context.Context, ev Event) (Decision, error) {
 	ev.ReturnPath, _ = smtpsyntax.ReversePath(ev.ReturnPath) // checked by Validate
 
 	var d Decision
-	orig := &original{open: ev.Original}
-	defer orig.Close()
-	reported, err := p.decide(ctx, &ev, orig, &d)
+	sc := p.getScratch(ev.Original, p.readsTraceFields(&ev))
+	defer p.putScratch(sc)
+	reported, err := p.decide(ctx, &ev, &sc.orig, &d)
 	if err != nil {
 		return Decision{}, err
 	}
-	if err := p.attach(&ev, orig, reported, &d); err != nil {
+	if err := p.attach(&ev, sc, reported, &d); err != nil {
 		return Decision{}, err
 	}
 	return d, nil
@@ -65,19 +65,19 @@ func ctxErr(ctx context.Context) error {
 
 // attach composes what the decision sends: the DSN for a bounce, the
 // postmaster notice for a drop.
-func (p *Policy) attach(ev *Event, orig *original, reported []Delivery, d *Decision) error {
+func (p *Policy) attach(ev *Event, sc *scratch, reported []Delivery, d *Decision) error {
 	var err error
 	switch {
 	case d.Action == Bounce:
-		d.DSN, err = p.dsnFor(ev, orig, reported)
+		d.DSN, err = p.dsnFor(ev, sc, reported)
 	case d.Action == Drop && p.noticeOn(d.Reason):
 		if len(reported) == 0 {
 			reported = ev.Recipients // the notice covers what NOTIFY left out
 		}
-		d.Notice, err = p.noticeFor(ev, orig, reported, d)
+		d.Notice, err = p.noticeFor(ev, sc, reported, d)
 	}
 	if err != nil {
-		return fmt.Errorf("%w (decision: %s)", err, d)
+		return fmt.Errorf("%w (decision: %s)", err, *d) // a copy: d itself stays off the heap
 	}
 	return nil
 }

@@ -31,10 +31,11 @@ type Decision struct {
 	Reported   []string
 	Suppressed []Suppressed
 
-	// DSN is the report to send, for a bounce.
-	DSN *Message
-	// Notice is the postmaster notice, for a drop when Policy.Postmaster
-	// is set.
+	// DSN is the report to send, for a bounce, and Notice the postmaster
+	// notice, for a drop when Policy.Postmaster is set. Send either with
+	// Message.WriteTo: a large DSN is not held in Message.Data but
+	// composed as it is written.
+	DSN    *Message
 	Notice *Message
 	// Reject is the SMTP reply to give, for a reject: it refuses the
 	// whole transaction at the point of failure (after DATA: the message
@@ -55,18 +56,6 @@ const (
 	// SourceEvaluated: evaluated at decision time.
 	SourceEvaluated Source = "evaluated"
 )
-
-// Message is a message to send: envelope and content, held in memory
-// (see Policy.ReturnSizeLimit).
-type Message struct {
-	MailFrom string              // the envelope sender: always "", the null reverse path
-	RcptTo   string              // the only envelope recipient
-	Returned dsn.ReturnedContent // how much of the original it carries
-	// Omitted says why the original is not returned although there is
-	// one (it could not be composed into a report); "" otherwise.
-	Omitted string
-	Data    []byte // the message, CRLF line endings
-}
 
 // Reply is an SMTP reply (RFC 5321 §4.2) with its enhanced status code
 // (RFC 3463, RFC 2034), fitting one reply line of 512 octets
@@ -128,14 +117,6 @@ func (d Decision) String() string {
 	return b.String()
 }
 
-// omission says why the original is not returned, if that is so.
-func (m *Message) omission() string {
-	if m.Omitted == "" {
-		return ""
-	}
-	return " without the original (" + m.Omitted + ")"
-}
-
 // LogValue implements slog.LogValuer: the decision as a group of
 // attributes.
 func (d Decision) LogValue() slog.Value {
@@ -160,7 +141,7 @@ func (d Decision) LogValue() slog.Value {
 		attrs = append(attrs, slog.Any("suppressed", addrs))
 	}
 	if d.DSN != nil {
-		attrs = append(attrs, slog.String("dsn_to", d.DSN.RcptTo), slog.Int("dsn_bytes", len(d.DSN.Data)))
+		attrs = append(attrs, slog.String("dsn_to", d.DSN.RcptTo), slog.Int64("dsn_bytes", d.DSN.Size))
 	}
 	if d.Notice != nil {
 		attrs = append(attrs, slog.String("notice_to", d.Notice.RcptTo))

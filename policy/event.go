@@ -50,7 +50,8 @@ type Event struct {
 
 	// Original opens the original message, header and body, each time it
 	// is called: Decide reads its header, and a DSN with RET=FULL streams
-	// it. Nil when the original is not available. See OriginalBytes.
+	// it, again on each Message.WriteTo when it is too large to hold. Nil
+	// when the original is not available. See OriginalBytes.
 	Original func() (io.ReadCloser, error)
 
 	// Recipients are the deliveries to report on, one per recipient, at
@@ -99,9 +100,17 @@ type Delivery struct {
 // OriginalBytes returns an Event.Original that reads msg.
 func OriginalBytes(msg []byte) func() (io.ReadCloser, error) {
 	return func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(msg)), nil
+		r := new(bytesOriginal)
+		r.Reset(msg)
+		return r, nil
 	}
 }
+
+// bytesOriginal is an original in memory: a bytes.Reader, whose Len lets
+// dsn.Compose read a large original into one buffer of its size.
+type bytesOriginal struct{ bytes.Reader }
+
+func (*bytesOriginal) Close() error { return nil }
 
 // ErrInvalidEvent is wrapped by the errors of Event.Validate.
 var ErrInvalidEvent = errors.New("policy: invalid event")

@@ -14,9 +14,15 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
-// sendMail stands for the MTA's own SMTP client.
+// sendMail stands for the MTA's own SMTP client. It spools the message
+// with WriteTo, which writes a DSN too large to hold as well.
 func sendMail(m *policy.Message) {
-	fmt.Printf("MAIL FROM:<%s>\nRCPT TO:<%s>\nDATA (%s)\n", m.MailFrom, m.RcptTo, firstLine(m.Data, "Subject: "))
+	var spool bytes.Buffer // the MTA's queue file
+	if _, err := m.WriteTo(&spool); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("MAIL FROM:<%s>\nRCPT TO:<%s>\nDATA (%s)\n", m.MailFrom, m.RcptTo, firstLine(spool.Bytes(), "Subject: "))
 }
 
 // firstLine returns the first header line of msg starting with prefix.

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"io"
 
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
@@ -59,16 +58,26 @@ func (h *header) add(f headerField) {
 	}
 }
 
-// scanHeader reads the header up to the empty line that ends it (RFC 5322
-// §2.1), or to EOF, keeping only what the rules read: memory stays bounded
-// whatever the header's length. Fields are unfolded (RFC 5322 §2.2.3).
-func scanHeader(r io.Reader) (header, error) {
+// scanHeader reads the header with fr up to the empty line that ends it
+// (RFC 5322 §2.1), or to EOF, keeping only what the rules read, and the
+// trace fields only when asked: memory stays bounded whatever the
+// header's length, and a field the rules skip costs no copy. Fields are
+// unfolded (RFC 5322 §2.2.3).
+func scanHeader(fr *mailsyntax.FieldReader, trace bool) (header, error) {
 	var h header
-	fr := mailsyntax.NewFieldReader(r, maxFieldLen)
 	for fr.Next() {
-		if name, _ := fieldKind(fr.Name()); name != "" {
-			h.add(headerField{name: name, value: string(mailsyntax.Unfold(fr.Value())), long: fr.Long()})
+		if name, isTrace := fieldKind(fr.Name()); name != "" && (trace || !isTrace) {
+			h.add(headerField{name: name, value: unfolded(fr.Value()), long: fr.Long()})
 		}
 	}
 	return h, fr.Err()
+}
+
+// unfolded is a field's value unfolded, leaving v as it is: the bytes
+// may be the ones a DSN returns.
+func unfolded(v []byte) string {
+	if bytes.ContainsAny(v, "\r\n") {
+		v = bytes.Clone(v)
+	}
+	return string(mailsyntax.Unfold(v))
 }

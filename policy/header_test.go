@@ -1,12 +1,15 @@
 package policy
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // TestScanHeader checks the header reader on the shapes of RFC 5322 §2.2.
@@ -47,19 +50,35 @@ func TestScanHeader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// One byte a read: every field spans many reads.
-			h, err := scanHeader(iotest.OneByteReader(strings.NewReader(tt.in)))
+			h, err := scan(iotest.OneByteReader(strings.NewReader(tt.in)))
 			require.NoError(t, err)
 			assert.Equal(t, tt.trace, h.trace)
 			assert.Equal(t, tt.auto, h.automatic)
+
+			// Without the trace fields, rule 4 reads the same.
+			h, err = scanWith(strings.NewReader(tt.in), false)
+			require.NoError(t, err)
+			assert.Nil(t, h.trace)
+			assert.Equal(t, tt.auto, h.automatic)
 		})
 	}
+}
+
+// scan is scanHeader over r, keeping the trace fields.
+func scan(r io.Reader) (header, error) { return scanWith(r, true) }
+
+// scanWith is scanHeader over r.
+func scanWith(r io.Reader, trace bool) (header, error) {
+	var fr mailsyntax.FieldReader
+	fr.Reset(r, maxFieldLen, 0)
+	return scanHeader(&fr, trace)
 }
 
 // TestScanHeaderKeepsFewTraceFields: memory stays bounded however many
 // trace fields the header holds.
 func TestScanHeaderKeepsFewTraceFields(t *testing.T) {
 	in := strings.Repeat("Received: by relay.example\r\n", 10*maxTraceFields) + "Auto-Submitted: auto-replied\r\n\r\n"
-	h, err := scanHeader(strings.NewReader(in))
+	h, err := scan(strings.NewReader(in))
 	require.NoError(t, err)
 	assert.Len(t, h.trace, maxTraceFields)
 	assert.True(t, h.automatic, "scanned to the end")
@@ -78,7 +97,7 @@ func TestMarksAutomatic(t *testing.T) {
 		"Content-Type: multipart/mixed":                               false,
 		"Subject: Auto-Submitted: auto-replied":                       false,
 	} {
-		h, err := scanHeader(strings.NewReader(in + "\r\n\r\n"))
+		h, err := scan(strings.NewReader(in + "\r\n\r\n"))
 		require.NoError(t, err)
 		assert.Equal(t, want, h.automatic, in)
 	}

@@ -1,10 +1,17 @@
 package policy
 
-import "github.com/bouncepolicy/bouncepolicy/dsn"
+import (
+	"slices"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
+)
 
 // filterNotify splits the recipients into those a DSN reports and those
 // their NOTIFY parameter excludes (RFC 3461 §4.1).
 func filterNotify(rcpts []Delivery) (reported []Delivery, suppressed []Suppressed) {
+	if !slices.ContainsFunc(rcpts, func(rc Delivery) bool { return suppressReason(rc) != "" }) {
+		return rcpts, nil // the common case: nothing to copy
+	}
 	for _, rc := range rcpts {
 		if why := suppressReason(rc); why != "" {
 			suppressed = append(suppressed, Suppressed{Address: rc.Address, Reason: why})

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,43 +9,35 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
-// maxReplay bounds the bytes of the original kept while its header is
-// scanned, so that a DSN can return them: a header up to 1 MiB (what
-// dsn.Compose reads) and what the scan read past it. A longer header is
-// scanned in full, but the original is then not returned.
+// maxReplay bounds the original's header held while it is scanned, so
+// that a DSN can return it: 1 MiB, what dsn.Compose reads, and some. A
+// longer header is scanned in full, but the original is then not
+// returned.
 const maxReplay = 1<<20 + 4<<10
 
-// errNotReturnable says the original's header was too long to keep.
+// errNotReturnable says the original's header was too long to hold.
 var errNotReturnable = errors.New("its header is over 1 MiB")
 
 // original is the original message of an event, opened at most once per
 // decision: its header is scanned for the rules, and the bytes read to do
-// so are kept, so that a DSN returns the very bytes the rules looked at,
-// followed by the rest of the stream.
+// so are held, so that a DSN returns the very bytes the rules looked at,
+// followed by the rest of the stream. It lives in a decision's scratch,
+// and reset readies it for the next.
 type original struct {
 	open   func() (io.ReadCloser, error) // nil: no original
+	trace  bool                          // keep the trace fields: rule 8 may read them
 	rc     io.ReadCloser
-	read   replayBuffer // what the header scan consumed from rc
+	fr     mailsyntax.FieldReader // reads the header, holding what it read
 	header header
 	err    error
+	replay replay
+	sized  sizedReplay
 }
 
-// replayBuffer keeps what is written to it up to maxReplay bytes; past
-// that, nothing.
-type replayBuffer struct {
-	bytes.Buffer
-	over bool
-}
-
-func (b *replayBuffer) Write(p []byte) (int, error) {
-	switch {
-	case b.over:
-	case b.Len()+len(p) > maxReplay:
-		b.over, b.Buffer = true, bytes.Buffer{}
-	default:
-		b.Buffer.Write(p)
-	}
-	return len(p), nil
+// reset lets go of the original, keeping the header buffer for the next.
+func (o *original) reset() {
+	o.fr.Reset(nil, 0, 0)
+	*o = original{fr: o.fr}
 }
 
 // load opens the original and scans its header, once.
@@ -58,7 +49,8 @@ func (o *original) load() error {
 		o.err = fmt.Errorf("policy: opening the original: %w", o.err)
 		return o.err
 	}
-	if o.header, o.err = scanHeader(io.TeeReader(o.rc, &o.read)); o.err != nil {
+	o.fr.Reset(o.rc, maxFieldLen, maxReplay)
+	if o.header, o.err = scanHeader(&o.fr, o.trace); o.err != nil {
 		o.err = fmt.Errorf("policy: reading the original's header: %w", o.err)
 	}
 	return o.err
@@ -71,17 +63,26 @@ func (o *original) Header() (header, error) {
 	return o.header, err
 }
 
-// Reader returns the whole original, from its first byte; nil when there
-// is none. It may be called once. The error wraps errNotReturnable when
-// the header was too long to keep.
+// Reader returns the whole original, from its first byte: what the
+// header scan read, then the rest of the stream; nil when there is none.
+// When the stream tells its length, so does the reader, and dsn.Compose
+// reads a large original into one buffer of its size. Reader may be
+// called once. The error wraps errNotReturnable when the header was too
+// long to hold.
 func (o *original) Reader() (io.Reader, error) {
 	if err := o.load(); err != nil || o.rc == nil {
 		return nil, err
 	}
-	if o.read.over {
+	held, ok := o.fr.Held()
+	if !ok {
 		return nil, errNotReturnable
 	}
-	return io.MultiReader(&o.read, o.rc), nil
+	o.replay = replay{held: held, rest: o.rc}
+	if l, ok := o.rc.(lener); ok {
+		o.sized = sizedReplay{replay: &o.replay, left: l}
+		return &o.sized, nil
+	}
+	return &o.replay, nil
 }
 
 // Close closes the original, if it was opened.
@@ -90,6 +91,46 @@ func (o *original) Close() {
 		o.rc.Close()
 	}
 }
+
+// lener is a reader that tells how much it has left, as bytes.Reader does.
+type lener interface{ Len() int }
+
+// replay reads the bytes the header scan held, then the rest of the
+// stream.
+type replay struct {
+	held []byte
+	rest io.Reader
+}
+
+func (r *replay) Read(p []byte) (int, error) {
+	if len(r.held) == 0 {
+		return r.rest.Read(p)
+	}
+	n := copy(p, r.held)
+	r.held = r.held[n:]
+	return n, nil
+}
+
+// WriteTo hands over the held bytes and then the stream's, through its
+// own WriteTo where it has one, as io.MultiReader would.
+func (r *replay) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(r.held)
+	r.held = r.held[n:]
+	if err != nil {
+		return int64(n), err
+	}
+	m, err := io.Copy(w, r.rest)
+	return int64(n) + m, err
+}
+
+// sizedReplay is a replay of a stream that tells its length.
+type sizedReplay struct {
+	*replay
+	left lener // the stream
+}
+
+// Len returns how many bytes are left.
+func (r *sizedReplay) Len() int { return len(r.held) + r.left.Len() }
 
 // marksAutomatic reports whether a field marks the original as a bounce
 // or an automatic message, which must not be answered by another

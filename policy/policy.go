@@ -135,8 +135,10 @@ type Policy struct {
 
 	// ReturnSizeLimit caps the original returned in a DSN with RET=FULL;
 	// over it, the DSN returns the header only (RFC 3461 §6.2). Zero means
-	// DefaultReturnSizeLimit; negative means no limit, and a DSN (held in
-	// memory in Message.Data) is then as large as the original.
+	// DefaultReturnSizeLimit; negative means no limit, and a DSN that
+	// returns over 1 MiB is then not held in memory but composed as
+	// Message.WriteTo writes it. Decide keeps the memory it read an
+	// original into for the next decision, up to 4 MiB.
 	ReturnSizeLimit int64
 
 	// NoSPFEvaluation forbids evaluating SPF at decision time. By default,
@@ -176,8 +178,9 @@ type Policy struct {
 	// Message-ID, boundary and text.
 	ComposeOptions dsn.ComposeOptions
 
-	once sync.Once
-	def  defaults
+	once        sync.Once
+	def         defaults
+	scratchPool sync.Pool // of *scratch: the decisions' working memory
 }
 
 // AuthMethod names a way to show a return path genuine.

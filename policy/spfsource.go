@@ -32,6 +32,12 @@ func (p *Policy) spfVerdict(ctx context.Context, ev *Event, h header) (spf.Verdi
 	return p.defaults().checker.Check(ctx, ev.ClientIP, ev.HELO, ev.ReturnPath), SourceEvaluated
 }
 
+// readsTraceFields reports whether rule 8 may look for a verdict in the
+// original's trace fields: only then does the header scan keep them.
+func (p *Policy) readsTraceFields(ev *Event) bool {
+	return ev.SPF == "" && p.TrustRecordedHeaders && p.defaults().authservID != ""
+}
+
 // recordedVerdict is the verdict recorded in the event, if any.
 func recordedVerdict(ev *Event) (spf.Verdict, bool) {
 	if ev.SPF == "" {

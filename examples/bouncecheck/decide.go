@@ -41,7 +41,7 @@ type suppressedJSON struct {
 type messageJSON struct {
 	MailFrom string `json:"mail_from"`
 	RcptTo   string `json:"rcpt_to"`
-	Bytes    int    `json:"bytes"`
+	Bytes    int64  `json:"bytes"`
 }
 
 type rejectJSON struct {
@@ -151,7 +151,7 @@ func writeMessage(flagName, name string, m *policy.Message) error {
 		return nil
 	}
 	if m != nil {
-		return fileError(flagName, os.WriteFile(name, m.Data, 0o644))
+		return fileError(flagName, writeMessageFile(name, m))
 	}
 	fi, err := os.Stat(name)
 	switch {
@@ -163,6 +163,20 @@ func writeMessage(flagName, name string, m *policy.Message) error {
 		return nil
 	}
 	return fileError(flagName, os.Remove(name))
+}
+
+// writeMessageFile writes m to the file name as os.WriteFile would, through
+// m.WriteTo: a large message is composed as it is written.
+func writeMessageFile(name string, m *policy.Message) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = m.WriteTo(f)
+	if err2 := f.Close(); err == nil {
+		err = err2
+	}
+	return err
 }
 
 // fileError names the flag of an output file that could not be written:
@@ -201,5 +215,5 @@ func messageToJSON(m *policy.Message) *messageJSON {
 	if m == nil {
 		return nil
 	}
-	return &messageJSON{MailFrom: m.MailFrom, RcptTo: m.RcptTo, Bytes: len(m.Data)}
+	return &messageJSON{MailFrom: m.MailFrom, RcptTo: m.RcptTo, Bytes: m.Size}
 }

@@ -1,6 +1,7 @@
 package mailsyntax
 
 import (
+	"bytes"
 	"io"
 	"strings"
 	"testing"
@@ -138,7 +139,8 @@ func TestAuthservID(t *testing.T) {
 // readAll reads every field with a FieldReader of r.
 func readAll(t *testing.T, r io.Reader, max int) (got []string) {
 	t.Helper()
-	fr := NewFieldReader(r, max)
+	var fr FieldReader
+	fr.Reset(r, max, 0)
 	for fr.Next() {
 		if fr.Long() {
 			got = append(got, string(fr.Name())+" (long)")
@@ -180,7 +182,8 @@ func TestFieldReader(t *testing.T) {
 // end in a buffer of about the longest field kept.
 func TestFieldReaderBounded(t *testing.T) {
 	in := strings.Repeat("X-Fill: "+strings.Repeat("f", 5000)+"\r\n", 200) + "Auto-Submitted: yes\r\n\r\n"
-	fr := NewFieldReader(strings.NewReader(in), 1000)
+	var fr FieldReader
+	fr.Reset(strings.NewReader(in), 1000, 0)
 	n := 0
 	for fr.Next() {
 		n++
@@ -190,8 +193,53 @@ func TestFieldReaderBounded(t *testing.T) {
 	assert.Equal(t, 201, n)
 }
 
+// TestFieldReaderHeld: what a FieldReader holds, followed by what its
+// reader has left, is the message, however the input is cut into reads;
+// a header that has to be read on past the hold limit is let go, and the
+// fields read the same.
+func TestFieldReaderHeld(t *testing.T) {
+	const header = "A: 1\r\nB: 2\r\n 3\r\n\r\n"
+	const headerLen = len(header)
+	in := header + strings.Repeat("body\r\n", 500)
+	want := readAll(t, strings.NewReader(in), 100)
+	var fr FieldReader
+	for _, tt := range []struct {
+		name string
+		r    func(io.Reader) io.Reader
+	}{
+		{"whole", func(r io.Reader) io.Reader { return r }},
+		{"one byte", iotest.OneByteReader},
+		{"half", iotest.HalfReader},
+	} {
+		for _, hold := range []int{len(in), 30, 5} {
+			src := tt.r(strings.NewReader(in))
+			fr.Reset(src, 100, hold)
+			var got []string
+			for fr.Next() {
+				got = append(got, string(fr.Name())+":"+string(Unfold(bytes.Clone(fr.Value()))))
+			}
+			require.NoError(t, fr.Err())
+			assert.Equal(t, want, got, "%s, hold %d", tt.name, hold)
+			held, ok := fr.Held()
+			if hold >= headerLen || tt.name == "one byte" {
+				// Read byte by byte, a header is read on past any limit below its length.
+				require.Equal(t, hold >= headerLen, ok, "%s: a header of %d bytes, hold %d", tt.name, headerLen, hold)
+			}
+			if ok {
+				rest, err := io.ReadAll(src)
+				require.NoError(t, err)
+				assert.Equal(t, in, string(held)+string(rest), "%s, hold %d", tt.name, hold)
+			}
+		}
+	}
+	fr.Reset(strings.NewReader(in), 100, 0)
+	_, ok := fr.Held()
+	assert.False(t, ok, "nothing held without a limit")
+}
+
 func TestFieldReaderError(t *testing.T) {
-	fr := NewFieldReader(iotest.ErrReader(io.ErrClosedPipe), 100)
+	var fr FieldReader
+	fr.Reset(iotest.ErrReader(io.ErrClosedPipe), 100, 0)
 	assert.False(t, fr.Next())
 	assert.ErrorIs(t, fr.Err(), io.ErrClosedPipe)
 }

@@ -8,28 +8,51 @@ import (
 // A FieldReader reads the header fields of a message from a stream, in
 // memory bounded by the longest field it keeps: a longer field is reported
 // with its name only (Long), whatever its length, and the header is read
-// to its end however long it is.
+// to its end however long it is. It can also hold on to what it reads, so
+// that the message can be read again from its first byte without reading
+// the stream twice. Reset readies one for a stream.
 type FieldReader struct {
-	r     io.Reader
-	max   int
-	buf   []byte // buf[start:] is unread
-	start int
-	eof   bool
-	err   error
+	r       io.Reader
+	max     int
+	hold    int    // the most bytes held
+	holding bool   // buf holds all that was read, from the first byte
+	buf     []byte // buf[start:] is unread
+	start   int
+	eof     bool
+	err     error
 
 	name, value []byte
 	long        bool
 	longName    []byte // the name of a long field, kept across reads
 }
 
-// readSize is what a FieldReader asks its reader for at least: most
-// headers fit in one or two reads.
-const readSize = 1024
+const (
+	// readSize is what a FieldReader asks its reader for at least: most
+	// headers fit in one or two reads.
+	readSize = 1024
+	// maxReused bounds the buffer Reset reuses: a long header's is let go.
+	maxReused = 64 << 10
+)
 
-// NewFieldReader returns a FieldReader of r that keeps fields of up to
-// maxField bytes.
-func NewFieldReader(r io.Reader, maxField int) *FieldReader {
-	return &FieldReader{r: r, max: maxField}
+// Reset makes fr read the header of r, keeping fields of up to maxField
+// bytes, in the buffer fr read its last header in. With hold > 0, fr also
+// holds on to all it reads of r, from the first byte, unless it has to
+// read on holding more than hold bytes: a header that long is let go.
+// See Held.
+func (fr *FieldReader) Reset(r io.Reader, maxField, hold int) {
+	buf := fr.buf[:0]
+	if cap(buf) > maxReused {
+		buf = nil
+	}
+	*fr = FieldReader{r: r, max: maxField, hold: hold, holding: hold > 0, buf: buf}
+}
+
+// Held returns all fr has read of its reader, from the first byte: the
+// header and what it read past it, which the reader no longer has. It is
+// valid until the next Reset. ok is false when Reset asked for nothing to
+// be held, or when the header was too long to hold.
+func (fr *FieldReader) Held() (b []byte, ok bool) {
+	return fr.buf, fr.holding
 }
 
 // Next reads the next header field, skipping lines that are none. It
@@ -111,12 +134,17 @@ func (fr *FieldReader) skipLong() (isField, ok bool) {
 	}
 }
 
-// fill moves the unread bytes to the front of the buffer and reads more
-// after them, growing the buffer only when a field does not fit. It
-// returns false on a read error.
+// fill reads more after the unread bytes, moving them to the front of the
+// buffer unless it holds what was read, and growing it only when a field
+// (or what is held) does not fit. It returns false on a read error.
 func (fr *FieldReader) fill() bool {
-	n := copy(fr.buf, fr.buf[fr.start:])
-	fr.buf, fr.start = fr.buf[:n], 0
+	// Reading on past the hold limit, the header is too long to hold.
+	fr.holding = fr.holding && len(fr.buf) <= fr.hold
+	n := len(fr.buf)
+	if !fr.holding {
+		n = copy(fr.buf, fr.buf[fr.start:])
+		fr.buf, fr.start = fr.buf[:n], 0
+	}
 	if cap(fr.buf)-n < readSize {
 		nb := make([]byte, n, max(2*cap(fr.buf), n+readSize))
 		copy(nb, fr.buf)

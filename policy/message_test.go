@@ -1,0 +1,151 @@
+package policy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// writeOut returns what m.WriteTo writes: Size bytes.
+func writeOut(t *testing.T, m *Message) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	n, err := m.WriteTo(&b)
+	require.NoError(t, err)
+	require.Equal(t, int64(b.Len()), n)
+	require.Equal(t, m.Size, n, "Size is what WriteTo writes")
+	return b.Bytes()
+}
+
+// composed is the DSN of ev as dsn.Compose alone writes it, with p's
+// options, returning msg.
+func composed(t *testing.T, p *Policy, ev Event, msg []byte) string {
+	t.Helper()
+	var r dsn.Report
+	p.report(&r, &ev, ev.Recipients, ev.ReturnPath)
+	var b bytes.Buffer
+	_, err := dsn.Compose(&b, &r, bytes.NewReader(msg), p.composeOptions(ev.Ret))
+	require.NoError(t, err)
+	return b.String()
+}
+
+// fullEvent is a bounce with RET=FULL of msg, counting the opens.
+func fullEvent(msg []byte, opens *int) Event {
+	ev := testEvent()
+	ev.SPF, ev.Ret = spf.Pass, dsn.RetFull
+	ev.Original = func() (io.ReadCloser, error) {
+		*opens++
+		return OriginalBytes(msg)()
+	}
+	return ev
+}
+
+// TestMessageHeld: a DSN within the limit is held in Data, which is what
+// WriteTo writes and what dsn.Compose writes.
+func TestMessageHeld(t *testing.T) {
+	msg := bigOriginal(40 << 10)
+	opens := 0
+	ev := fullEvent(msg, &opens)
+	p := testPolicy(nil)
+	d, err := p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	require.NotNil(t, d.DSN)
+	require.NotNil(t, d.DSN.Data)
+	assert.Equal(t, dsn.ReturnFull, d.DSN.Returned)
+	assert.Equal(t, string(d.DSN.Data), string(writeOut(t, d.DSN)))
+	assert.Equal(t, composed(t, p, ev, msg), string(d.DSN.Data))
+	assert.Equal(t, 1, opens, "held, the message needs the original no more")
+}
+
+// TestMessageStreamed: without a limit, a DSN that returns an original of
+// over 1 MiB is not held: each WriteTo composes it again, reading the
+// original again, and writes what dsn.Compose writes, the same each time,
+// though decisions that follow reuse the memory Decide composed it in.
+func TestMessageStreamed(t *testing.T) {
+	msg := bigOriginal(heldOverLimit + 64<<10)
+	opens := 0
+	ev := fullEvent(msg, &opens)
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1
+	d, err := p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	require.NotNil(t, d.DSN)
+	assert.Nil(t, d.DSN.Data)
+	assert.Equal(t, dsn.ReturnFull, d.DSN.Returned)
+	assert.Equal(t, 1, opens, "Decide reads the original once")
+
+	other := testEvent()
+	other.SPF, other.Recipients[0].Address = spf.Pass, "carol@hosted.example"
+	_, err = p.Decide(context.Background(), other)
+	require.NoError(t, err)
+
+	assert.Equal(t, composed(t, p, ev, msg), string(writeOut(t, d.DSN)))
+	assert.Equal(t, 2, opens, "WriteTo reads it again")
+}
+
+// TestMessageStreamedSettled: a streamed DSN with a random boundary and
+// Message-ID and the clock's date is the same message at each WriteTo:
+// Decide settled them.
+func TestMessageStreamedSettled(t *testing.T) {
+	opens := 0
+	ev := fullEvent(bigOriginal(heldOverLimit+64<<10), &opens)
+	now := testNow
+	p := &Policy{ReportingMTA: "mx.hosted.example", ReturnSizeLimit: -1, Now: func() time.Time {
+		now = now.Add(time.Second)
+		return now
+	}}
+	d, err := p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	require.NotNil(t, d.DSN)
+	require.Nil(t, d.DSN.Data)
+	first := writeOut(t, d.DSN)
+	assert.Equal(t, string(first), string(writeOut(t, d.DSN)))
+	r, err := dsn.Parse(bytes.NewReader(first))
+	require.NoError(t, err)
+	assert.Equal(t, dsn.ReturnFull, r.Returned)
+	assert.Equal(t, "<lunch-1@example.org>", r.ReturnedHeader.Get("Message-ID"))
+}
+
+// TestMessageStreamedErrors: WriteTo fails when the original cannot be
+// opened again, or reads differently than when Decide composed the DSN.
+func TestMessageStreamedErrors(t *testing.T) {
+	msg := bigOriginal(heldOverLimit + 64<<10)
+	errGone := errors.New("queue file gone")
+	for _, tt := range []struct {
+		name   string
+		reopen func() (io.ReadCloser, error)
+		want   error
+	}{
+		{"gone", func() (io.ReadCloser, error) { return nil, errGone }, errGone},
+		{"changed", OriginalBytes(append(msg, "one more line\r\n"...)), errOriginalChanged},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			opens := 0
+			ev := fullEvent(msg, &opens)
+			first := ev.Original
+			ev.Original = func() (io.ReadCloser, error) {
+				if opens == 0 {
+					return first()
+				}
+				return tt.reopen()
+			}
+			p := testPolicy(nil)
+			p.ReturnSizeLimit = -1
+			d, err := p.Decide(context.Background(), ev)
+			require.NoError(t, err)
+			require.NotNil(t, d.DSN)
+			require.Nil(t, d.DSN.Data)
+			_, err = d.DSN.WriteTo(io.Discard)
+			assert.ErrorIs(t, err, tt.want)
+		})
+	}
+}
