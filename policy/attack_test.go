@@ -116,3 +116,53 @@ func TestNoticeForManyRecipients(t *testing.T) {
 	assert.Len(t, r.Recipients, 1000)
 	assert.Contains(t, r.Text, "more recipients are not listed here")
 }
+
+// TestManyLongRepliesStillDecided: three hundred recipients whose remote
+// MTA answered with long replies pass Validate and get their decision,
+// bounce or drop with a notice: the diagnostics share one budget, so the
+// DSN stays within what dsn.Parse reads. Past maxRecipients, Validate
+// refuses, naming the field.
+func TestManyLongRepliesStillDecided(t *testing.T) {
+	ev := testEvent()
+	base := ev.Recipients[0]
+	ev.Recipients = nil
+	for i := range 300 {
+		rc := base
+		rc.Address = strings.Repeat("u", 1+i/26) + string(rune('a'+i%26)) + "@hosted.example"
+		rc.Reply = "550 5.1.1 " + strings.Repeat("mailbox unavailable ", 450)
+		ev.Recipients = append(ev.Recipients, rc)
+	}
+	require.NoError(t, ev.Validate())
+	for _, res := range []spf.Result{spf.Pass, spf.None} {
+		p := testPolicy(&fakeChecker{result: res})
+		p.Postmaster = "postmaster@hosted.example"
+		d, err := p.Decide(context.Background(), ev)
+		require.NoError(t, err, "SPF %s", res)
+		m := d.DSN
+		if m == nil {
+			m = d.Notice
+		}
+		require.NotNil(t, m)
+		_, err = dsn.Parse(bytes.NewReader(m.Data))
+		require.NoError(t, err)
+	}
+	for len(ev.Recipients) <= maxRecipients {
+		ev.Recipients = append(ev.Recipients, ev.Recipients[:min(300, maxRecipients+1-len(ev.Recipients))]...)
+	}
+	var fe *dsn.FieldError
+	require.ErrorAs(t, ev.Validate(), &fe)
+	assert.Equal(t, "recipients", fe.Field)
+}
+
+// TestFoldedAutoSubmittedIsALoop: an Auto-Submitted padded with folding
+// past the field limit still marks the original automatic, as dsn.Parse
+// reads it from the returned header (RFC 3834 §2).
+func TestFoldedAutoSubmittedIsALoop(t *testing.T) {
+	ev := testEvent()
+	ev.SPF = spf.Pass
+	ev.Original = OriginalBytes([]byte("Subject: out of office\r\nAuto-Submitted: auto-replied" +
+		strings.Repeat("\r\n ", 3000) + "\r\n\r\nI am away.\r\n"))
+	d, err := testPolicy(nil).Decide(context.Background(), ev)
+	require.NoError(t, err)
+	assert.Equal(t, ReasonLoop, d.Reason, "%s", d)
+}

@@ -14,8 +14,16 @@ import (
 
 // maxDiagnosticLen bounds the diagnostic of one recipient in a DSN: some
 // dozen reply lines of 512 octets (RFC 5321 §4.5.3.1.5), where real
-// replies take one to five.
-const maxDiagnosticLen = 8 << 10
+// replies take one to five. diagnosticBudget bounds them all together, so
+// that maxRecipients recipients with the longest fields stay within the
+// delivery-status part dsn.Compose writes and dsn.Parse reads (2 MiB).
+const (
+	maxDiagnosticLen = 8 << 10
+	diagnosticBudget = 768 << 10
+)
+
+// diagnosticLimit is the longest diagnostic of each of n recipients.
+func diagnosticLimit(n int) int { return min(maxDiagnosticLen, diagnosticBudget/max(n, 1)) }
 
 // report sets r to the DSN's value for the given recipients, addressed
 // to, reusing r's room for recipients.
@@ -34,12 +42,12 @@ func (p *Policy) report(r *dsn.Report, ev *Event, rcpts []Delivery, to string) {
 		Recipients:         slices.Grow(r.Recipients[:0], len(rcpts))[:len(rcpts)],
 	}
 	for i := range rcpts {
-		r.Recipients[i] = dsnRecipient(&rcpts[i], ev.SMTPUTF8)
+		r.Recipients[i] = dsnRecipient(&rcpts[i], ev.SMTPUTF8, diagnosticLimit(len(rcpts)))
 	}
 }
 
 // dsnRecipient maps a recipient to its RFC 3464 §2.3 fields.
-func dsnRecipient(rc *Delivery, smtputf8 bool) dsn.Recipient {
+func dsnRecipient(rc *Delivery, smtputf8 bool, diagLimit int) dsn.Recipient {
 	out := dsn.Recipient{
 		OriginalRecipient: rc.ORCPT,
 		FinalRecipient:    dsn.Address{Type: "rfc822", Addr: rc.Address},
@@ -65,7 +73,7 @@ func dsnRecipient(rc *Delivery, smtputf8 bool) dsn.Recipient {
 	// Possibly network input: a reply of megabytes tells the sender no
 	// more than its first kilobytes, and whatever a server answered must
 	// not turn the report into an RFC 6533 one.
-	out.DiagnosticCode = strings.TrimSpace(truncateUTF8(out.DiagnosticCode, maxDiagnosticLen))
+	out.DiagnosticCode = strings.TrimSpace(truncateUTF8(out.DiagnosticCode, diagLimit))
 	if !smtputf8 {
 		out.DiagnosticCode = asciiText(out.DiagnosticCode)
 	}

@@ -112,6 +112,10 @@ type bytesOriginal struct{ bytes.Reader }
 
 func (*bytesOriginal) Close() error { return nil }
 
+// maxRecipients bounds the recipients of one event: RFC 5321 §4.5.3.1.8
+// wants at least 100 per message accepted, Postfix takes 1000.
+const maxRecipients = 1000
+
 // ErrInvalidEvent is wrapped by the errors of Event.Validate.
 var ErrInvalidEvent = errors.New("policy: invalid event")
 
@@ -161,8 +165,11 @@ func (ev *Event) Validate() error {
 	if len(ev.Recipients) == 0 {
 		return eventError("recipients", "no recipients")
 	}
+	if len(ev.Recipients) > maxRecipients {
+		return eventError("recipients", "more than %d in one event: report them in several, so that each DSN stays within what dsn.Parse reads (2 MiB)", maxRecipients)
+	}
 	for i := range ev.Recipients {
-		if field, err := ev.Recipients[i].validate(ev.SMTPUTF8); err != nil {
+		if field, err := ev.Recipients[i].validate(ev.SMTPUTF8, len(ev.Recipients)); err != nil {
 			return eventError(fmt.Sprintf("recipients[%d].%s", i, field), "%s", rule(err))
 		}
 	}
@@ -174,7 +181,7 @@ func (ev *Event) Validate() error {
 
 // validate checks a recipient, returning the field at fault as the event
 // JSON names it.
-func (rc *Delivery) validate(smtputf8 bool) (field string, err error) {
+func (rc *Delivery) validate(smtputf8 bool, n int) (field string, err error) {
 	if err := smtpsyntax.CheckMailbox(rc.Address, smtputf8); err != nil {
 		return "address", err
 	}
@@ -191,7 +198,7 @@ func (rc *Delivery) validate(smtputf8 bool) (field string, err error) {
 		}
 	}
 	// What the DSN would say of it, by dsn's own rules.
-	d := dsnRecipient(rc, smtputf8)
+	d := dsnRecipient(rc, smtputf8, diagnosticLimit(n))
 	if err := d.Check(smtputf8); err != nil {
 		return rc.jsonField(err), err
 	}

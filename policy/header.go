@@ -49,8 +49,10 @@ func fieldKind(name []byte) (canonical string, trace bool) {
 func (h *header) add(f headerField) {
 	switch f.name {
 	case "Auto-Submitted", "Content-Type":
-		// An over-long field is no field a mailer writes: skipped.
-		h.automatic = h.automatic || (!f.long && marksAutomatic(f.name, f.value))
+		// An over-long Auto-Submitted is no "no" (RFC 3834 §5): automatic,
+		// as dsn.Parse would read it. An over-long Content-Type tells nothing.
+		h.automatic = h.automatic || (f.long && f.name == "Auto-Submitted") ||
+			(!f.long && marksAutomatic(f.name, f.value))
 	default:
 		if len(h.trace) < maxTraceFields {
 			h.trace = append(h.trace, f)

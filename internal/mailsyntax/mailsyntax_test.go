@@ -262,3 +262,11 @@ func TestSkipCFWS(t *testing.T) {
 		assert.Equal(t, tt.unclosed, unclosed, "%q", tt.in)
 	}
 }
+
+// TestFieldReaderLongNameWhateverTheReads: a long field whose colon lies
+// past the limit reads the same whether it comes in one read or many.
+func TestFieldReaderLongNameWhateverTheReads(t *testing.T) {
+	msg := "Auto-Submitted" + strings.Repeat(" ", 20) + ": auto-replied\r\nB: 1\r\n\r\n"
+	assert.Equal(t, readAll(t, strings.NewReader(msg), 16), readAll(t, iotest.OneByteReader(strings.NewReader(msg)), 16))
+	assert.Equal(t, []string{"B:1"}, readAll(t, strings.NewReader(msg), 16))
+}

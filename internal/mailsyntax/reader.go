@@ -66,11 +66,18 @@ func (fr *FieldReader) Next() bool {
 		case s == Field && name == nil:
 			fr.start = next
 			continue
-		case s == Field:
-			fr.name, fr.value, fr.long, fr.start = name, value, next-fr.start > fr.max, next
-			if fr.long {
-				fr.value = nil // however it was read, a long field is only named
+		case s == Field && next-fr.start > fr.max:
+			// A long field read whole is named as skipLong names one read
+			// in pieces, from its first max bytes, so that how the input
+			// was cut into reads changes nothing.
+			name, _, isField := SplitField(fr.buf[fr.start : fr.start+fr.max])
+			fr.start = next
+			if isField {
+				fr.name, fr.value, fr.long = name, nil, true
+				return true
 			}
+		case s == Field:
+			fr.name, fr.value, fr.long, fr.start = name, value, false, next
 			return true
 		case s == End:
 			fr.start = next
