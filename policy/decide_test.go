@@ -140,7 +140,7 @@ func TestDecideSPFResults(t *testing.T) {
 				ev := testEvent()
 				if source == SourceRecorded {
 					ev.SPF = tt.result
-					p.NoSPFEvaluation = true
+					p.NoSPFReevaluation = true
 				}
 				d, err := p.Decide(context.Background(), ev)
 				require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestDecideSPFResults(t *testing.T) {
 
 func TestDecideOnSPFTable(t *testing.T) {
 	p := testPolicy(nil)
-	p.NoSPFEvaluation = true
+	p.NoSPFReevaluation = true
 	p.OnSPF = map[spf.Result]Outcome{spf.SoftFail: Bounce, spf.None: Bounce, spf.TempError: Drop}
 	for result, want := range map[spf.Result]Outcome{
 		spf.SoftFail: Bounce, spf.None: Bounce, spf.Neutral: Bounce, // RFC 7208 §8.2
@@ -211,7 +211,7 @@ func TestDecideTempError(t *testing.T) {
 			checker := &fakeChecker{result: tt.evaluated}
 			p := testPolicy(checker)
 			p.Now = func() time.Time { return tt.now }
-			p.NoSPFEvaluation = tt.evaluated == ""
+			p.NoSPFReevaluation = tt.evaluated == ""
 			if tt.policy != nil {
 				tt.policy(p)
 			}
@@ -229,7 +229,7 @@ func TestDecideTempError(t *testing.T) {
 
 func TestDecideTempErrorWithoutReceivedAt(t *testing.T) {
 	p := testPolicy(nil)
-	p.NoSPFEvaluation = true
+	p.NoSPFReevaluation = true
 	ev := testEvent()
 	ev.SPF = spf.TempError
 	ev.ReceivedAt = time.Time{}
@@ -324,7 +324,7 @@ func TestDecideSPFSource(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			checker := &fakeChecker{result: spf.Fail}
 			p := testPolicy(checker)
-			p.NoSPFEvaluation = tt.noEval
+			p.NoSPFReevaluation = tt.noEval
 			p.TrustRecordedHeaders = true
 			ev := testEvent()
 			// Our MTA's own Received field tops what the message came with.
@@ -337,7 +337,7 @@ func TestDecideSPFSource(t *testing.T) {
 
 			// Off by default: no header field ever decides.
 			p = testPolicy(checker)
-			p.NoSPFEvaluation = tt.noEval
+			p.NoSPFReevaluation = tt.noEval
 			d, err = p.Decide(context.Background(), ev)
 			require.NoError(t, err)
 			assert.NotEqual(t, SourceRecorded, d.SPFSource)

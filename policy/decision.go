@@ -21,7 +21,7 @@ type Decision struct {
 	// SPF is the verdict rule 8 used, and SPFSource where it came from;
 	// both are zero when no SPF verdict was needed. SPFSource is also
 	// empty, with SPF none, when nothing was recorded and SPF could not be
-	// evaluated (Policy.NoSPFEvaluation, or no Event.ClientIP).
+	// evaluated (Policy.NoSPFReevaluation, or no Event.ClientIP).
 	SPF       spf.Verdict
 	SPFSource Source
 

@@ -137,7 +137,7 @@ func Example_mailFilter() {
 		return
 	}
 	checker := &spf.Checker{Resolver: res, Receiver: us}
-	p := &policy.Policy{ReportingMTA: us, NoSPFEvaluation: true, TrustRecordedHeaders: true}
+	p := &policy.Policy{ReportingMTA: us, NoSPFReevaluation: true, TrustRecordedHeaders: true}
 	ip, helo, sender := netip.MustParseAddr("192.0.2.10"), "mail.example.org", "alice@example.org"
 
 	// At MAIL FROM: evaluate, and record the result in the message, above

@@ -250,7 +250,7 @@ func TestDecideTempErrorReevaluatedAfterWindow(t *testing.T) {
 // TestDecideNoDeferral: a negative DeferFor applies the fallback at once.
 func TestDecideNoDeferral(t *testing.T) {
 	p := testPolicy(nil)
-	p.NoSPFEvaluation, p.DeferFor = true, -1
+	p.NoSPFReevaluation, p.DeferFor = true, -1
 	ev := testEvent()
 	ev.SPF = spf.TempError
 	d, err := p.Decide(context.Background(), ev)

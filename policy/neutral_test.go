@@ -43,7 +43,7 @@ func randomPolicy(rng *rand.Rand, checker SPFChecker) *Policy {
 	if rng.IntN(2) == 0 {
 		p.Postmaster = "postmaster@hosted.example"
 	}
-	p.NoSPFEvaluation = rng.IntN(2) == 0
+	p.NoSPFReevaluation = rng.IntN(2) == 0
 	p.DeferFor = time.Duration(rng.IntN(8)) * time.Hour
 	return p
 }

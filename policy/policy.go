@@ -141,12 +141,14 @@ type Policy struct {
 	// original into for the next decision, up to 4 MiB.
 	ReturnSizeLimit int64
 
-	// NoSPFEvaluation forbids evaluating SPF at decision time. By default,
-	// when neither the event nor a trusted header records a result, or when
-	// the recorded result is temperror, SPF is evaluated with the client IP,
-	// HELO and return path recorded at receipt. With NoSPFEvaluation, an
-	// event without a recorded result is decided as SPF none.
-	NoSPFEvaluation bool
+	// NoSPFReevaluation forbids evaluating SPF at decision time: it is
+	// the bouncecheck policy's "reevaluate_spf": false, negated so that
+	// the zero Policy keeps the default. By default, when neither the
+	// event nor a trusted header records a result, or when the recorded
+	// result is temperror, SPF is evaluated with the client IP, HELO and
+	// return path recorded at receipt. With NoSPFReevaluation, an event
+	// without a recorded result is decided as SPF none.
+	NoSPFReevaluation bool
 
 	// DeferFor is the defer window for temperror, from Event.ReceivedAt:
 	// DefaultDeferFor when zero; negative means no deferral, the Fallback

@@ -21,7 +21,7 @@ func (p *Policy) spfVerdict(ctx context.Context, ev *Event, h header) (spf.Verdi
 	if found && v.Result != spf.TempError {
 		return v, SourceRecorded
 	}
-	if p.NoSPFEvaluation || !ev.ClientIP.IsValid() {
+	if p.NoSPFReevaluation || !ev.ClientIP.IsValid() {
 		if found {
 			return v, SourceRecorded
 		}
