@@ -47,7 +47,7 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 		TrustRecordedHeaders: p.TrustHeaders,
 		ReturnSizeLimit:      p.ReturnSizeLimit,
 		OnSPF:                p.OnSPF.actions(),
-		NoSPFReevaluation:      p.ReevaluateSPF != nil && !*p.ReevaluateSPF,
+		NoSPFReevaluation:    p.ReevaluateSPF != nil && !*p.ReevaluateSPF,
 		Fallback:             policy.Outcome(p.Fallback),
 		HostileContent:       policy.Outcome(p.HostileContent),
 	}
