@@ -412,11 +412,6 @@ func TestDecideCommandSPFSourceOmitted(t *testing.T) {
 	assert.Equal(t, map[string]any{"result": "none"}, decodeJSON(t, stdout)["spf"])
 }
 
-func TestServerAddrEmptyPort(t *testing.T) {
-	assert.Equal(t, "ns.example:53", serverAddr("ns.example:"))
-	assert.Equal(t, "[::1]:53", serverAddr("[::1]:"))
-}
-
 func TestDecideCommandHelp(t *testing.T) {
 	code, stdout, _ := runCommand(t, "", "decide", "-h")
 	assert.Equal(t, 0, code)

@@ -1,74 +1,18 @@
 package main
 
 import (
-	"net"
-	"net/netip"
-	"os"
-	"strconv"
-	"strings"
+	"errors"
 
-	"github.com/miekg/dns"
-
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/spf"
-	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
-// newResolver returns the resolver the -dns and -zone flags ask for: a DNS
-// server (port 53 when none is given), a zone file read with origin ".",
-// or, with neither, the system's resolvers.
+// newResolver returns the resolver the -dns and -zone flags ask for (see
+// dnsflag.New); a bad value of either is a usage error.
 func newResolver(dnsAddr, zoneFile string) (spf.Resolver, error) {
-	switch {
-	case dnsAddr != "" && zoneFile != "":
-		return nil, usageErrorf("-dns and -zone cannot be used together")
-	case dnsAddr != "":
-		server := serverAddr(dnsAddr)
-		if err := checkServerAddr(server); err != nil {
-			return nil, err
-		}
-		return &resolver.Network{Servers: []string{server}}, nil
-	case zoneFile != "":
-		f, err := os.Open(zoneFile)
-		if err != nil {
-			return nil, usageErrorf("-zone: %v", err)
-		}
-		defer f.Close()
-		z, err := resolver.NewZone(&capReader{f, maxInputSize}, ".")
-		if err != nil {
-			return nil, usageErrorf("-zone %s: %v", zoneFile, err)
-		}
-		return z, nil
+	r, err := dnsflag.New(dnsAddr, zoneFile)
+	if errors.Is(err, dnsflag.ErrUsage) {
+		return nil, usageError{err}
 	}
-	return resolver.System()
-}
-
-// serverAddr adds port 53 to a -dns address that has none: "192.0.2.1",
-// "::1", "[::1]", "ns.example" and "ns.example:" become host:53.
-func serverAddr(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	switch {
-	case err != nil:
-		host = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
-	case port != "":
-		return addr
-	}
-	return net.JoinHostPort(host, "53")
-}
-
-// checkServerAddr checks a host:port from serverAddr: the host must be an
-// IP address or a host name, the port a number from 1 to 65535.
-func checkServerAddr(server string) error {
-	host, port, err := net.SplitHostPort(server)
-	if err != nil {
-		return usageErrorf("-dns %q: %v", server, err)
-	}
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return usageErrorf("-dns %q: port %q is not a number from 1 to 65535", server, port)
-	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return nil
-	}
-	if _, ok := dns.IsDomainName(host); !ok || host == "" || strings.ContainsAny(host, " /:[]") {
-		return usageErrorf("-dns %q: %q is neither an IP address nor a host name", server, host)
-	}
-	return nil
+	return r, err
 }

@@ -92,16 +92,3 @@ func TestSPFCommandErrors(t *testing.T) {
 		assert.Contains(t, stderr, tt.field, "%v", tt.args)
 	}
 }
-
-func TestServerAddr(t *testing.T) {
-	for in, want := range map[string]string{
-		"192.0.2.1":      "192.0.2.1:53",
-		"192.0.2.1:5353": "192.0.2.1:5353",
-		"::1":            "[::1]:53",
-		"[::1]":          "[::1]:53",
-		"[::1]:5353":     "[::1]:5353",
-		"ns.example":     "ns.example:53",
-	} {
-		assert.Equal(t, want, serverAddr(in), in)
-	}
-}

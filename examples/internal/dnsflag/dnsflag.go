@@ -1,0 +1,116 @@
+// Package dnsflag builds the DNS resolver that the example programs' -dns
+// and -zone flags ask for, so that every program reads them alike.
+package dnsflag
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/bouncepolicy/bouncepolicy/spf"
+	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
+)
+
+// MaxZoneSize bounds a zone file, which is read into memory whole.
+const MaxZoneSize = 64 << 20
+
+// ErrUsage marks an error in the value of -dns or -zone, as opposed to a
+// failure to read the system's resolver configuration.
+var ErrUsage = errors.New("dnsflag: bad -dns or -zone value")
+
+// errTooLarge reports a zone file over MaxZoneSize.
+var errTooLarge = fmt.Errorf("larger than %d MiB", MaxZoneSize>>20)
+
+// New returns the resolver the -dns and -zone flags ask for: a DNS server
+// (port 53 when none is given), a zone file read with origin ".", or, with
+// neither, the system's resolvers. Errors in the flags' values match
+// ErrUsage with errors.Is, and name the flag.
+func New(dnsAddr, zoneFile string) (spf.Resolver, error) {
+	switch {
+	case dnsAddr != "" && zoneFile != "":
+		return nil, usageErrorf("-dns and -zone cannot be used together")
+	case dnsAddr != "":
+		server := ServerAddr(dnsAddr)
+		if err := checkServerAddr(server); err != nil {
+			return nil, err
+		}
+		return &resolver.Network{Servers: []string{server}}, nil
+	case zoneFile != "":
+		f, err := os.Open(zoneFile)
+		if err != nil {
+			return nil, usageErrorf("-zone: %v", err)
+		}
+		defer f.Close()
+		z, err := resolver.NewZone(&capReader{f, MaxZoneSize}, ".")
+		if err != nil {
+			return nil, usageErrorf("-zone %s: %v", zoneFile, err)
+		}
+		return z, nil
+	}
+	return resolver.System()
+}
+
+// ServerAddr adds port 53 to a -dns address that has none: "192.0.2.1",
+// "::1", "[::1]", "ns.example" and "ns.example:" become host:53.
+func ServerAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		host = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+	case port != "":
+		return addr
+	}
+	return net.JoinHostPort(host, "53")
+}
+
+// checkServerAddr checks a host:port from ServerAddr: the host must be an
+// IP address or a host name, the port a number from 1 to 65535.
+func checkServerAddr(server string) error {
+	host, port, err := net.SplitHostPort(server)
+	if err != nil {
+		return usageErrorf("-dns %q: %v", server, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return usageErrorf("-dns %q: port %q is not a number from 1 to 65535", server, port)
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	if _, ok := dns.IsDomainName(host); !ok || host == "" || strings.ContainsAny(host, " /:[]") {
+		return usageErrorf("-dns %q: %q is neither an IP address nor a host name", server, host)
+	}
+	return nil
+}
+
+// usageError is an error in a flag's value: it matches ErrUsage, and says
+// only its own message.
+type usageError struct{ err error }
+
+func (e usageError) Error() string        { return e.err.Error() }
+func (e usageError) Unwrap() error        { return e.err }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
+func usageErrorf(format string, a ...any) error {
+	return usageError{fmt.Errorf(format, a...)}
+}
+
+// capReader reads r, failing with errTooLarge past n bytes.
+type capReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.n -= int64(n); c.n < 0 {
+		return n, errTooLarge
+	}
+	return n, err
+}
