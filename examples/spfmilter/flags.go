@@ -1,0 +1,165 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
+	"github.com/bouncepolicy/bouncepolicy/spf"
+)
+
+// errUsage marks bad flags: exit status 2.
+var errUsage = errors.New("bad usage")
+
+// usageErrorf reports bad flags; the message stands alone.
+func usageErrorf(format string, a ...any) error {
+	return usageError{fmt.Errorf(format, a...)}
+}
+
+// usageError is an error of the flags: it matches errUsage and says only
+// its own message.
+type usageError struct{ err error }
+
+func (e usageError) Error() string        { return e.err.Error() }
+func (e usageError) Unwrap() error        { return e.err }
+func (e usageError) Is(target error) bool { return target == errUsage }
+
+// config is what the flags say; every session shares it, read-only.
+type config struct {
+	listen listenAddr
+	// authservID names this host in the fields it writes and is how it
+	// knows the fields that claim to be its own (RFC 8601 §2.5).
+	authservID string
+	// rejectFail rejects SPF fail at MAIL FROM (RFC 7208 §8.4).
+	rejectFail bool
+	// tempfailTemperror tempfails SPF temperror at MAIL FROM (RFC 7208 §8.6).
+	tempfailTemperror bool
+	// timeout bounds each SPF check (RFC 7208 §4.6.4).
+	timeout           time.Duration
+	dnsAddr, zoneFile string
+}
+
+// about is what -h says before the flags.
+const about = `usage: spfmilter -listen ADDR [-authserv-id NAME] [-reject-fail] [-tempfail-temperror]
+                 [-timeout DURATION] [-dns HOST[:PORT] | -zone FILE]
+
+A milter that checks SPF (RFC 7208) on the return path of each message
+received, records the result in Received-SPF and Authentication-Results
+fields at the top of the header, and deletes arriving fields of those names
+that claim this host's authserv-id (RFC 8601 §5). Configure the MTA with
+milter_default_action = tempfail, so that no message is accepted unmarked
+while the milter is down.
+
+Flags:
+`
+
+// parseFlags reads the command line. -h prints the help on stdout and
+// returns flag.ErrHelp; other errors match errUsage.
+func parseFlags(args []string, stdout io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("spfmilter", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, by run
+	listen := fs.String("listen", "", "where to listen for the MTA: inet:HOST:PORT or unix:PATH (required)")
+	fs.StringVar(&cfg.authservID, "authserv-id", "", "this host's name in the fields it writes and deletes (default: the host name)")
+	fs.BoolVar(&cfg.rejectFail, "reject-fail", false, "reject SPF fail at MAIL FROM with 550 5.7.23 and the domain's explanation")
+	fs.BoolVar(&cfg.tempfailTemperror, "tempfail-temperror", false, "answer SPF temperror at MAIL FROM with 451 4.7.24")
+	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each SPF check, at least 1s")
+	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
+	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		var help strings.Builder
+		help.WriteString(about)
+		fs.SetOutput(&help)
+		fs.PrintDefaults()
+		if _, err := io.WriteString(stdout, help.String()); err != nil {
+			return cfg, err
+		}
+		return cfg, flag.ErrHelp
+	case err != nil:
+		return cfg, usageErrorf("%v", err)
+	case fs.NArg() > 0:
+		return cfg, usageErrorf("unexpected argument %q", fs.Arg(0))
+	case *listen == "":
+		return cfg, usageErrorf("-listen is required (inet:HOST:PORT or unix:PATH)")
+	case cfg.timeout < time.Second:
+		return cfg, usageErrorf("-timeout %v: at least 1s", cfg.timeout)
+	}
+	if cfg.listen, err = parseListen(*listen); err != nil {
+		return cfg, err
+	}
+	if cfg.authservID == "" {
+		if cfg.authservID, err = os.Hostname(); err != nil {
+			return cfg, usageErrorf("-authserv-id not given and no host name: %v", err)
+		}
+	}
+	// RFC 8601 §2.5: the authserv-id names the host; a host name is also
+	// what Received-SPF's receiver= takes as a dot-atom (RFC 7208 §9.1).
+	if err := smtpsyntax.CheckHostname(cfg.authservID); err != nil {
+		return cfg, usageErrorf("-authserv-id %q: %v", cfg.authservID, err)
+	}
+	return cfg, nil
+}
+
+// listenAddr is where the milter listens: network "tcp" or "unix".
+type listenAddr struct{ network, address string }
+
+// String gives the address in the -listen syntax.
+func (a listenAddr) String() string {
+	if a.network == "unix" {
+		return "unix:" + a.address
+	}
+	return "inet:" + a.address
+}
+
+// parseListen reads a -listen value, in Postfix's notation for milters:
+// inet:HOST:PORT (HOST an IPv6 address in brackets, or empty for all
+// addresses) or unix:PATH; sendmail's local:PATH is taken too.
+func parseListen(s string) (listenAddr, error) {
+	kind, addr, _ := strings.Cut(s, ":")
+	switch strings.ToLower(kind) {
+	case "unix", "local":
+		if addr == "" {
+			return listenAddr{}, usageErrorf("-listen %q: no socket path", s)
+		}
+		return listenAddr{"unix", addr}, nil
+	case "inet":
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return listenAddr{}, usageErrorf("-listen %q: %v", s, err)
+		}
+		// Port 0 picks a free port, which the log then names.
+		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+			return listenAddr{}, usageErrorf("-listen %q: port %q is not a number from 0 to 65535", s, port)
+		}
+		return listenAddr{"tcp", addr}, nil
+	}
+	return listenAddr{}, usageErrorf("-listen %q: want inet:HOST:PORT or unix:PATH", s)
+}
+
+// listen opens the listener. A unix socket left behind by a milter that
+// did not stop cleanly, which nothing answers on, is removed first.
+func (a listenAddr) listen() (net.Listener, error) {
+	if a.network == "unix" {
+		if fi, err := os.Lstat(a.address); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			if c, err := net.Dial("unix", a.address); err == nil {
+				c.Close()
+			} else {
+				os.Remove(a.address)
+			}
+		}
+	}
+	ln, err := net.Listen(a.network, a.address)
+	if err != nil {
+		return nil, fmt.Errorf("-listen %s: %w", a, err)
+	}
+	return ln, nil
+}

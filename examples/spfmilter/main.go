@@ -1,0 +1,106 @@
+// Command spfmilter is a receipt milter: it checks SPF (RFC 7208) on each
+// message's return path as the MTA receives it, records the result in
+// Received-SPF (RFC 7208 §9.1) and Authentication-Results (RFC 8601)
+// fields at the top of the header, and deletes the fields of those names
+// that arrive claiming to be its own (RFC 8601 §5), so that what a later
+// bounce decision reads under this host's name was written by this host.
+// Optionally it rejects SPF fail, and tempfails temperror, in the session.
+//
+// Usage:
+//
+//	spfmilter -listen inet:127.0.0.1:8891 -authserv-id mx.example.org
+//	          [-reject-fail] [-tempfail-temperror] [-timeout 20s]
+//	          [-dns HOST[:PORT] | -zone FILE]
+//
+// It speaks the milter protocol (version 6) through
+// github.com/d--j/go-milter; see README.md for the Postfix settings. Bad
+// flags give a one-line message and exit status 2; SIGTERM or SIGINT stops
+// it gracefully: it stops accepting, lets open sessions finish for a
+// while, then closes them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
+)
+
+// shutdownGrace is how long a stop waits for open sessions before it
+// closes them; the MTA then applies its milter_default_action.
+const shutdownGrace = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run reads the flags, serves until ctx is done, and returns the exit
+// status: 0 after a stop or -h, 2 for bad flags, 1 for other failures.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err == nil {
+		var f *filter
+		if f, err = newFilter(cfg, slog.New(slog.NewTextHandler(stderr, nil))); err == nil {
+			err = listenAndServe(ctx, f)
+		}
+	}
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "spfmilter: "+err.Error())
+	if errors.Is(err, errUsage) || errors.Is(err, dnsflag.ErrUsage) {
+		return 2
+	}
+	return 1
+}
+
+// listenAndServe listens where f.cfg says and serves milter sessions
+// until ctx is done.
+func listenAndServe(ctx context.Context, f *filter) error {
+	ln, err := f.cfg.listen.listen()
+	if err != nil {
+		return err
+	}
+	f.log.Info("listening", "addr", ln.Addr().String(), "authserv_id", f.cfg.authservID)
+	return serve(ctx, ln, f)
+}
+
+// serve serves milter sessions on ln until ctx is done, then stops
+// gracefully: no new connection is accepted, open sessions get
+// shutdownGrace to finish and are then closed.
+func serve(ctx context.Context, ln net.Listener, f *filter) error {
+	srv := f.newServer()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		srv.Close()
+		if err != nil {
+			err = fmt.Errorf("serving %s: %w", f.cfg.listen, err)
+		}
+		return err
+	case <-ctx.Done():
+	}
+	f.log.Info("stopping", "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		f.log.Warn("sessions closed unfinished", "err", err)
+	}
+	<-done
+	return nil
+}
