@@ -24,10 +24,11 @@ type session struct {
 	noIP string
 	helo string
 
-	// The message under way: its verdict, once MAIL FROM is known, and
-	// the edits of its header.
+	// The message under way: its verdict, once MAIL FROM is known; why
+	// it was not evaluated, if it was not; and the edits of its header.
 	verdict spf.Verdict
 	checked bool
+	skipped string
 	edits   fieldEdits
 }
 
@@ -38,6 +39,16 @@ const (
 	localSocket  = "no client IP address: the client connected over a local socket"
 	unknownAddr  = "no client IP address: the MTA does not know the client's address"
 	unreadableIP = "no client IP address: the MTA sent one that cannot be read"
+	tooLong      = "not evaluated: the return path or HELO name is longer than RFC 5321 §4.5.3.1 allows, and is cut here"
+	noMailFrom   = "no MAIL FROM: the MTA did not send the return path"
+)
+
+// RFC 5321 §4.5.3.1.3, §4.5.3.1.2: a reverse-path holds at most 256
+// octets with its angle brackets, a domain 255. Within these, the fields
+// spf renders fit a line (RFC 5322 §2.1.1).
+const (
+	maxPath   = 256 - len("<>")
+	maxDomain = 255
 )
 
 // NewConnection starts a connection afresh, also when the MTA reuses the
@@ -80,7 +91,8 @@ func (s *session) Helo(name string, _ milter.Modifier) (*milter.Response, error)
 // refuses a fail or a temperror at once.
 func (s *session) MailFrom(from, _ string, m milter.Modifier) (*milter.Response, error) {
 	s.resetMessage()
-	s.verdict, s.checked = s.check(from), true
+	s.verdict, s.skipped = s.check(from)
+	s.checked = true
 	switch {
 	case s.verdict.Result == spf.Fail && s.f.cfg.rejectFail:
 		s.logVerdict(m, "reject")
@@ -93,20 +105,33 @@ func (s *session) MailFrom(from, _ string, m milter.Modifier) (*milter.Response,
 }
 
 // check evaluates SPF for the return path from (without its angle
-// brackets; "" for the null sender), within the -timeout.
-func (s *session) check(from string) spf.Verdict {
-	if !s.ip.IsValid() {
-		return spf.Verdict{Result: spf.None, Identity: identity(from), Domain: domainOf(from, s.helo),
-			Sender: senderOf(from, s.helo), HELO: s.helo}
+// brackets; "" for the null sender), within the -timeout. When it cannot,
+// the verdict is none and skipped says why (RFC 7208 §4.1: SPF needs the
+// client's address; §4.3: a malformed domain gives none).
+func (s *session) check(from string) (v spf.Verdict, skipped string) {
+	switch {
+	case !s.ip.IsValid():
+		skipped = s.noIP
+	case len(from) > maxPath || len(s.helo) > maxDomain:
+		skipped = tooLong
+	default:
+		ctx, cancel := context.WithTimeout(context.Background(), s.f.cfg.timeout)
+		defer cancel()
+		if from == "" {
+			// RFC 7208 §2.4: the null sender has no domain of its own;
+			// its identity is the HELO name's (§2.3).
+			return s.f.checker.CheckHELO(ctx, s.ip, s.helo), ""
+		}
+		return s.f.checker.Check(ctx, s.ip, s.helo, from), ""
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.f.cfg.timeout)
-	defer cancel()
-	if from == "" {
-		// RFC 7208 §2.4: the null sender has no domain of its own; its
-		// identity is the HELO name's (§2.3).
-		return s.f.checker.CheckHELO(ctx, s.ip, s.helo)
-	}
-	return s.f.checker.Check(ctx, s.ip, s.helo, from)
+	return spf.Verdict{
+		Result:   spf.None,
+		Identity: identity(from),
+		Domain:   truncate(domainOf(from, s.helo), maxDomain),
+		Sender:   truncate(senderOf(from, s.helo), maxPath),
+		ClientIP: s.ip,
+		HELO:     truncate(s.helo, maxDomain),
+	}, skipped
 }
 
 // identity is the identity checked for the return path from: HELO for the
@@ -150,26 +175,15 @@ func (s *session) Header(name, value string, _ milter.Modifier) (*milter.Respons
 func (s *session) EndOfMessage(m milter.Modifier) (*milter.Response, error) {
 	if !s.checked {
 		// No MAIL FROM event: the MTA left it out. Nothing to check.
-		s.verdict = spf.Verdict{Result: spf.None}
+		s.verdict, s.skipped = spf.Verdict{Result: spf.None}, noMailFrom
 	}
-	rs, ar := recordFields(s.verdict, s.f.cfg.authservID, s.reason())
+	rs, ar := recordFields(s.verdict, s.f.cfg.authservID, s.skipped)
 	if err := s.edits.apply(m, rs, ar); err != nil {
 		return nil, err
 	}
 	s.logVerdict(m, "record")
 	s.resetMessage()
 	return milter.RespAccept, nil
-}
-
-// reason says why the verdict was not evaluated, or "".
-func (s *session) reason() string {
-	switch {
-	case !s.checked:
-		return "no MAIL FROM: the MTA did not send the return path"
-	case !s.ip.IsValid():
-		return s.noIP
-	}
-	return ""
 }
 
 // Abort forgets the message under way; the connection goes on.
@@ -179,7 +193,7 @@ func (s *session) Abort(milter.Modifier) error {
 }
 
 func (s *session) resetMessage() {
-	s.verdict, s.checked = spf.Verdict{}, false
+	s.verdict, s.checked, s.skipped = spf.Verdict{}, false, ""
 	s.edits.reset()
 }
 
@@ -191,8 +205,8 @@ func (s *session) logVerdict(m milter.Modifier, action string) {
 	if s.ip.IsValid() {
 		attrs = append(attrs, "client_ip", s.ip.String())
 	}
-	if r := s.reason(); r != "" {
-		attrs = append(attrs, "reason", r)
+	if s.skipped != "" {
+		attrs = append(attrs, "reason", s.skipped)
 	}
 	if action == "record" {
 		attrs = append(attrs, "deleted", s.edits.deletedSummary())
@@ -230,12 +244,16 @@ func replyText(text string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(text, "?"))
-	if len(text) > maxReplyText {
-		cut := maxReplyText
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut]
+	return truncate(text, maxReplyText)
+}
+
+// truncate cuts s to at most n bytes, on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return text
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
