@@ -76,13 +76,13 @@ func listenAndServe(ctx context.Context, f *filter) error {
 		return err
 	}
 	f.log.Info("listening", "addr", ln.Addr().String(), "authserv_id", f.cfg.authservID)
-	return serve(ctx, ln, f)
+	return serve(ctx, ln, f, shutdownGrace)
 }
 
 // serve serves milter sessions on ln until ctx is done, then stops
-// gracefully: no new connection is accepted, open sessions get
-// shutdownGrace to finish and are then closed.
-func serve(ctx context.Context, ln net.Listener, f *filter) error {
+// gracefully: no new connection is accepted, open sessions get grace to
+// finish and are then closed.
+func serve(ctx context.Context, ln net.Listener, f *filter, grace time.Duration) error {
 	srv := f.newServer()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -95,8 +95,8 @@ func serve(ctx context.Context, ln net.Listener, f *filter) error {
 		return err
 	case <-ctx.Done():
 	}
-	f.log.Info("stopping", "grace", shutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	f.log.Info("stopping", "grace", grace)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		f.log.Warn("sessions closed unfinished", "err", err)

@@ -79,7 +79,7 @@ func startMilter(t *testing.T, cfg config, r spf.Resolver) (string, *syncBuffer)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, f) }()
+	go func() { done <- serve(ctx, ln, f, shutdownGrace) }()
 	t.Cleanup(func() {
 		cancel()
 		assert.NoError(t, <-done)
