@@ -5,6 +5,7 @@ go 1.25.0
 require (
 	blitiri.com.ar/go/spf v1.6.0
 	github.com/emersion/go-msgauth v0.7.0
+	github.com/emersion/go-smtp v0.26.0
 	github.com/miekg/dns v1.1.73
 	github.com/stretchr/testify v1.12.1
 	go.yaml.in/yaml/v3 v3.0.5
@@ -12,4 +13,7 @@ require (
 	golang.org/x/sys v0.47.0
 )
 
-require golang.org/x/crypto v0.54.0 // indirect
+require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6 // indirect
+	golang.org/x/crypto v0.54.0 // indirect
+)
