@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +51,8 @@ type Client struct {
 
 // Recipient is one RCPT TO with its DSN parameters (RFC 3461 §4.1, §4.2),
 // which go to a server that offers DSN and are dropped for one that does
-// not (RFC 3461 §4.1: the relaying server then acts for them).
+// not (RFC 3461 §5.2.2; a relay then owes NOTIFY=SUCCESS a "relayed" DSN,
+// which is the caller's to send).
 type Recipient struct {
 	// Addr is the mailbox, without angle brackets.
 	Addr string
@@ -86,10 +88,13 @@ type Envelope struct {
 
 // Send sends the message msg writes to every recipient of env: to the
 // next hop, or to each recipient domain's MX hosts in turn until one
-// settles the transaction (see route.go for the order). msg.WriteTo is
-// called once for each host that accepts recipients, and must write the
-// same message each time, with CRLF line endings; its own error ends that
-// transaction without the final dot, a temporary failure.
+// settles the transaction (RFC 5321 §5.1: by MX preference, equal ones in
+// random order; the domain itself when it has no MX). msg.WriteTo is
+// called once for each transaction that reaches DATA, and must write the
+// same message each time, with CRLF line endings: a msg that is an
+// io.Seeker, such as a *strings.Reader or an *os.File, is sought back to
+// where it stood first each time. Its own error ends that transaction
+// without the final dot, a temporary failure.
 //
 // It returns nil when every recipient was accepted, else Errors. An
 // invalid Client or env gives a *dsn.FieldError, wrapping
@@ -113,20 +118,29 @@ func (c *Client) check() error {
 	if err := smtpsyntax.CheckDomain(c.HELO); err != nil {
 		return clientError("HELO", err.Error())
 	}
-	if c.Port != "" {
-		if p, err := strconv.ParseUint(c.Port, 10, 16); err != nil || p == 0 {
-			return clientError("Port", "want a TCP port number, 1 to 65535")
-		}
+	if c.Port != "" && !isPort(c.Port) {
+		return clientError("Port", "want a TCP port number, 1 to 65535")
 	}
 	if c.NextHop != "" {
-		if _, _, err := net.SplitHostPort(c.nextHop()); err != nil {
+		h, port, err := net.SplitHostPort(c.nextHop())
+		if err != nil || !isPort(port) {
 			return clientError("NextHop", `want "host:port" or "[ip]:port"`)
+		}
+		if _, err := netip.ParseAddr(h); err != nil {
+			if err := smtpsyntax.CheckHostname(h); err != nil {
+				return clientError("NextHop", err.Error())
+			}
 		}
 	}
 	if c.Timeout < 0 {
 		return clientError("Timeout", "negative")
 	}
 	return nil
+}
+
+func isPort(s string) bool {
+	p, err := strconv.ParseUint(s, 10, 16)
+	return err == nil && p > 0
 }
 
 func clientError(field, rule string) error {

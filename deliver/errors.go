@@ -105,8 +105,8 @@ func (e *Error) Reply() string {
 	return s
 }
 
-// Errors is the error Send returns: one *Error per cause, in the order of
-// the recipients. errors.As finds each *Error in it, and errors.Is
+// Errors is the error Send returns: one *Error per cause, domain by
+// domain in the order of the recipients. errors.As finds each *Error in it, and errors.Is
 // matches ErrTemporary when any is temporary, ErrPermanent when any is
 // permanent, and any cause (context.Canceled, say).
 type Errors []*Error

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/emersion/go-smtp"
@@ -295,4 +296,19 @@ func TestSendMultiLineReply(t *testing.T) {
 	assert.Equal(t, "no such user\nsee the docs", errs[0].Text)
 	assert.Equal(t, "550 5.1.1 no such user\nsee the docs", errs[0].Reply())
 	assert.Equal(t, "deliver: permanent failure for <a@single.example> at mx1.example.org: 550 5.1.1 no such user see the docs", errs[0].Error())
+}
+
+// A message that reads itself away, as a *strings.Reader does, is put
+// back for each transaction.
+func TestSendSeeksMessageBack(t *testing.T) {
+	w := newWorld(t)
+	mx1, mx2 := w.sink(t, "127.0.0.1"), w.sink(t, "127.0.0.2")
+	msg := strings.NewReader("skipped\r\n" + body)
+	_, err := msg.Seek(int64(len("skipped\r\n")), io.SeekStart)
+	require.NoError(t, err)
+	require.NoError(t, w.client().Send(context.Background(), env("a@example.org", "b@other.example"), msg))
+	require.Len(t, mx1.Messages(), 1)
+	require.Len(t, mx2.Messages(), 1)
+	assert.Equal(t, body, string(mx1.Messages()[0].Data))
+	assert.Equal(t, body, string(mx2.Messages()[0].Data), "the second transaction gets all of it")
 }

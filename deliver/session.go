@@ -116,11 +116,11 @@ func (c *Client) attempt(ctx context.Context, tx *transaction, host, addr string
 	// the accepted recipients; the next try is the caller's, later.
 	quit = false // no QUIT in the middle of the data
 	cw := &connWriter{w: w}
-	if _, err := tx.msg.WriteTo(cw); err != nil {
+	if err := tx.writeMessage(cw); err != nil {
 		if cw.err == nil {
 			// The message's own error: the connection closes
 			// without the final dot, so the server drops what it
-			// has (RFC 5321 §4.1.1.4).
+			// has (RFC 5321 §4.1.1.10).
 			return settle(&Error{Temporary: true, EnhancedCode: "4.3.0", Text: "writing the message", Err: err})
 		}
 		return settle(step("message data", err))

@@ -17,9 +17,9 @@ import (
 type need int
 
 const (
-	needNot      need = iota
-	needIfOffered     // used where offered; sent without where not
-	needRequired      // a server without it gets nothing
+	needNot       need = iota
+	needIfOffered      // used where offered; sent without where not
+	needRequired       // a server without it gets nothing
 )
 
 // transaction is a checked envelope, ready for go-smtp, and its message.
@@ -28,8 +28,9 @@ type transaction struct {
 	mail     smtp.MailOptions
 	rcpts    []rcpt
 	msg      io.WriterTo
-	utf8     need // SMTPUTF8, RFC 6531
-	eightBit need // 8BITMIME, RFC 6152
+	start    int64 // where msg, an io.Seeker, stood at first; -1 if no Seeker
+	utf8     need  // SMTPUTF8, RFC 6531
+	eightBit need  // 8BITMIME, RFC 6152
 }
 
 // rcpt is one recipient with its RCPT parameters.
@@ -44,7 +45,14 @@ func newTransaction(env *Envelope, msg io.WriterTo) (*transaction, error) {
 	if msg == nil {
 		return nil, envelopeError("msg", "nil: no message to send")
 	}
-	tx := &transaction{from: env.From, msg: msg}
+	tx := &transaction{from: env.From, msg: msg, start: -1}
+	if s, ok := msg.(io.Seeker); ok {
+		start, err := s.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil, envelopeError("msg", "cannot tell its position: "+err.Error())
+		}
+		tx.start = start
+	}
 	if env.SMTPUTF8 {
 		tx.utf8 = needRequired
 	}
@@ -126,6 +134,19 @@ func rcptOptions(r Recipient, field string) (smtp.RcptOptions, error) {
 	}
 	opts.OriginalRecipient = r.ORCPT.Addr
 	return opts, nil
+}
+
+// writeMessage writes the message to w. A message that is an io.Seeker
+// (a *bytes.Reader, *strings.Reader or *os.File) is put back where it
+// stood first, so that each host gets all of it.
+func (tx *transaction) writeMessage(w io.Writer) error {
+	if tx.start >= 0 {
+		if _, err := tx.msg.(io.Seeker).Seek(tx.start, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	_, err := tx.msg.WriteTo(w)
+	return err
 }
 
 func envelopeError(field, rule string) error {
