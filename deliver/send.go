@@ -43,8 +43,9 @@ func (c *Client) sendDomain(ctx context.Context, tx *transaction, res func() (sp
 	} else {
 		r, rerr := res()
 		if rerr != nil {
-			rerr.Recipients = rcpts
-			return []*Error{rerr}
+			e := *rerr // shared by every domain: each gets its own
+			e.Recipients = rcpts
+			return []*Error{&e}
 		}
 		hosts, e = c.route(ctx, r, g.domain, rcpts)
 	}
