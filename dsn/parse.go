@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/mail"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,8 +46,9 @@ func statusLimit() string { return strconv.Itoa(maxStatusLen>>20) + " MiB" }
 // The first message/delivery-status or message/global-delivery-status part
 // of the MIME tree (outside returned messages) is the report. The first
 // text/plain part is Text, decoded (ISO-8859-1 converted to UTF-8, other
-// charsets left as sent), cut at 64 KiB, with its line breaks as LF. The first returned-content part sets Returned, and its header, read
-// without the body and unfolded as net/mail does, ReturnedHeader. From, To
+// charsets left as sent), cut at 64 KiB, with its line breaks as LF. The
+// first returned-content part sets Returned, and its header, read without
+// the body, in order, unfolded as net/mail does, ReturnedHeader. From, To
 // (their addresses), Subject (RFC 2047 decoded), Date and MessageID
 // (without angle brackets) come from the DSN's own header. Type atoms are
 // lowercased; addresses and texts are kept as written, unfolded (RFC 5322
@@ -273,55 +273,68 @@ func returnedKind(mediaType string) ReturnedContent {
 	return ""
 }
 
-// returned reads the header of the returned content and skips its body.
+// returned reads the header of the returned content, in order, and skips
+// its body. The header's bytes, up to maxReturnedHeaderLen, are walked
+// with mailsyntax.NextField, so that its fields are the ones every other
+// reader of this module sees: CRLF, LF and a lone CR each end a line.
 func (p *parser) returned(h partHeader) delim {
-	hdr := make(mail.Header, 16)
-	p.r.ReturnedHeader = hdr
-	size := 0
-	var lastName []byte // repeated fields (Received) share their key
-	var key string
-	add := func(name, value []byte) bool {
-		size += len(name) + len(value)
-		if size <= maxReturnedHeaderLen {
-			if !bytes.Equal(name, lastName) {
-				key = textproto.CanonicalMIMEHeaderKey(string(name))
-				lastName = append(lastName[:0], name...)
-			}
-			var v string
-			v, p.buf = joinFolded(value, p.buf)
-			hdr[key] = append(hdr[key], v)
-		}
-		return true
-	}
+	var raw []byte
+	var d delim
+	var over bool
 	if h.encoding != "base64" && h.encoding != "quoted-printable" {
-		if d, ended := p.m.header(add); ended {
-			return d
+		var ended bool
+		raw, d, ended, over = p.m.headerBytes(p.buf[:0], maxReturnedHeaderLen)
+		p.buf = raw
+		if !ended {
+			d = p.m.skip()
 		}
-		return p.m.skip()
+	} else {
+		// An encoded header part: decode what the limit allows.
+		body, end, cut := p.m.collect(p.buf[:0], maxReturnedHeaderLen)
+		p.buf, d, over = body, end, cut
+		dec, err := decodeBody(body, h.encoding)
+		if err != nil {
+			dec = nil
+		}
+		raw = dec
 	}
-	// An encoded header part: decode what the limit allows, then read it.
-	body, d, _ := p.m.collect(p.buf[:0], maxReturnedHeaderLen)
-	p.buf = body
-	if dec, err := decodeBody(body, h.encoding); err == nil {
-		inner := mimeReader{br: bufio.NewReader(bytes.NewReader(dec)), atBOL: true}
-		inner.header(add)
-	}
+	p.r.ReturnedHeader = readHeader(raw, !over)
 	return d
 }
 
+// readHeader reads the fields of a header block, unfolded as net/mail
+// does. complete says b holds the whole header; else a field cut at its
+// end is left out.
+func readHeader(b []byte, complete bool) Header {
+	hdr := make(Header, 0, 16)
+	var scratch []byte
+	for i := 0; ; {
+		name, value, next, s := mailsyntax.NextField(b, i, complete)
+		if s != mailsyntax.Field {
+			return hdr
+		}
+		if name != nil {
+			var v string
+			v, scratch = joinFolded(value, scratch)
+			hdr = append(hdr, Field{Name: string(name), Value: v})
+		}
+		i = next
+	}
+}
+
 // joinFolded unfolds a header value as net/mail does: each line trimmed and
-// the lines joined by one space, so ReturnedHeader equals what
+// the lines joined by one space, so that a Header's values are what
 // mail.ReadMessage gives for the same header; unfold, by contrast, keeps
 // the white space exactly, as delivery-status values must read back as
-// written. scratch is reused.
+// written. CR and LF each end a line (the one line-break rule of
+// mailsyntax). scratch is reused.
 func joinFolded(v, scratch []byte) (string, []byte) {
-	if bytes.IndexByte(v, '\n') < 0 {
+	isBreak := func(r rune) bool { return r == '\r' || r == '\n' }
+	if bytes.IndexFunc(v, isBreak) < 0 {
 		return string(bytes.TrimSpace(v)), scratch
 	}
 	out := scratch[:0]
-	for len(v) > 0 {
-		var line []byte
-		line, v, _ = bytes.Cut(v, []byte("\n"))
+	for _, line := range bytes.FieldsFunc(v, isBreak) {
 		if line = bytes.TrimSpace(line); len(line) == 0 {
 			continue
 		}
