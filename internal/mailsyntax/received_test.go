@@ -84,7 +84,7 @@ func TestReceivedDate(t *testing.T) {
 	for in, ok := range map[string]bool{
 		"from a (a [192.0.2.1]) by b; Fri, 27 Nov 2026 10:00:00 +0000 (UTC)":  true,
 		"from a (a [192.0.2.1]) by b;\r\n\tFri, 27 Nov 2026 10:00:00 +0000":   true,
-		"by b (comment; with a semicolon); Fri, 27 Nov 2026 10:00:00 +0000":    true,
+		"by b (comment; with a semicolon); Fri, 27 Nov 2026 10:00:00 +0000":   true,
 		"by b for \"odd;local\"@example.org; Fri, 27 Nov 2026 10:00:00 +0000": true,
 		"from a by b":                        false,
 		"from a by b; yesterday":             false,
