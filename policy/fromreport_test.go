@@ -113,7 +113,9 @@ const ourPostfixReceived = "from mail.example.org (mail.example.org [192.0.2.10]
 // TestEventFromReportClient: where the client's address and HELO come
 // from, and when they stay unknown (RFC 3464 §2.2.4, RFC 5321 §4.4).
 func TestEventFromReportClient(t *testing.T) {
-	received := func(v string) dsn.Header { return dsn.Header{{Name: "Received", Value: v}, {Name: "Subject", Value: "x"}} }
+	received := func(v string) dsn.Header {
+		return dsn.Header{{Name: "Received", Value: v}, {Name: "Subject", Value: "x"}}
+	}
 	for _, tt := range []struct {
 		name     string
 		reporter string // our ReportingMTA
