@@ -61,6 +61,12 @@ func TestReturnedHeaderLineBreaks(t *testing.T) {
 			assert.Equal(t, Header{{"Received", "from a by b; date"}, {"X-Spam", "yes"}}, r.ReturnedHeader)
 		})
 	}
+	// An empty line of lone CRs ends the header: what follows is body.
+	r := mustParse(t, report(basicStatus, "--b1", "Content-Type: message/rfc822", "", "Subject: a\r\rX-Body: not a field\r\nX-More: body"))
+	assert.Equal(t, Header{{"Subject", "a"}}, r.ReturnedHeader)
+	// A lone CR in a folded field still ends a line.
+	r = mustParse(t, report(basicStatus, "--b1", "Content-Type: text/rfc822-headers", "", "Subject: a\r b\rX-Spam: yes\r\n\tno"))
+	assert.Equal(t, Header{{"Subject", "a b"}, {"X-Spam", "yes no"}}, r.ReturnedHeader)
 }
 
 // TestReturnedHeaderEncoded: a base64 header part is decoded and read the
@@ -86,7 +92,7 @@ func TestReturnedHeaderBounded(t *testing.T) {
 	assert.Equal(t, "", r.ReturnedHeader.Get("Last"))
 	size := 0
 	for _, f := range r.ReturnedHeader {
-		size += len(f.Name) + len(": ") + len(f.Value) + len("\r\n")
+		size += len(f.Name) + len(": ") + len(f.Value) + len("\r\n") - len(":") // the colon is not counted
 		if f.Name == "X-Fill" {
 			assert.Len(t, f.Value, 60, "a value cut at the limit")
 		}

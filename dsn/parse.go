@@ -274,52 +274,69 @@ func returnedKind(mediaType string) ReturnedContent {
 }
 
 // returned reads the header of the returned content, in order, and skips
-// its body. The header's bytes, up to maxReturnedHeaderLen, are walked
-// with mailsyntax.NextField, so that its fields are the ones every other
-// reader of this module sees: CRLF, LF and a lone CR each end a line.
+// its body. Fields come as the MIME reader splits lines, at LF; one that
+// holds a lone CR is split again with mailsyntax.NextField, so that its
+// fields are the ones every other reader of this module sees (CRLF, LF
+// and a lone CR each end a line), and an empty line of lone CRs ends the
+// header.
 func (p *parser) returned(h partHeader) delim {
-	var raw []byte
-	var d delim
-	var over bool
-	if h.encoding != "base64" && h.encoding != "quoted-printable" {
-		var ended bool
-		raw, d, ended, over = p.m.headerBytes(p.buf[:0], maxReturnedHeaderLen)
-		p.buf = raw
-		if !ended {
-			d = p.m.skip()
+	hdr := make(Header, 0, 16)
+	size, ended := 0, false
+	add := func(name, value []byte) bool {
+		if size += len(name) + len(value); ended || size > maxReturnedHeaderLen {
+			ended = true // later fields are left out
+			return true
 		}
-	} else {
-		// An encoded header part: decode what the limit allows.
-		body, end, cut := p.m.collect(p.buf[:0], maxReturnedHeaderLen)
-		p.buf, d, over = body, end, cut
-		dec, err := decodeBody(body, h.encoding)
-		if err != nil {
-			dec = nil
+		if !hasLoneCR(value) {
+			hdr = p.appendField(hdr, name, value)
+			return true
 		}
-		raw = dec
+		field := append(append(append([]byte(nil), name...), ':'), value...)
+		for i := 0; ; {
+			n, v, next, scan := mailsyntax.NextField(field, i, true)
+			if scan != mailsyntax.Field {
+				ended = i < len(field) // an empty line: the header's end
+				return true
+			}
+			if n != nil {
+				hdr = p.appendField(hdr, n, v)
+			}
+			i = next
+		}
 	}
-	p.r.ReturnedHeader = readHeader(raw, !over)
+	defer func() { p.r.ReturnedHeader = hdr }()
+	if h.encoding != "base64" && h.encoding != "quoted-printable" {
+		if d, ended := p.m.header(add); ended {
+			return d
+		}
+		return p.m.skip()
+	}
+	// An encoded header part: decode what the limit allows, then read it.
+	body, d, _ := p.m.collect(p.buf[:0], maxReturnedHeaderLen)
+	p.buf = body
+	if dec, err := decodeBody(body, h.encoding); err == nil {
+		inner := mimeReader{br: bufio.NewReader(bytes.NewReader(dec)), atBOL: true}
+		inner.header(add)
+	}
 	return d
 }
 
-// readHeader reads the fields of a header block, unfolded as net/mail
-// does. complete says b holds the whole header; else a field cut at its
-// end is left out.
-func readHeader(b []byte, complete bool) Header {
-	hdr := make(Header, 0, 16)
-	var scratch []byte
-	for i := 0; ; {
-		name, value, next, s := mailsyntax.NextField(b, i, complete)
-		if s != mailsyntax.Field {
-			return hdr
+// appendField appends a field to hdr, its value unfolded as net/mail does.
+func (p *parser) appendField(hdr Header, name, value []byte) Header {
+	var v string
+	v, p.buf = joinFolded(value, p.buf)
+	return append(hdr, Field{Name: string(name), Value: v})
+}
+
+// hasLoneCR reports whether b holds a CR that no LF follows.
+func hasLoneCR(b []byte) bool {
+	for i := bytes.IndexByte(b, '\r'); i >= 0; i = bytes.IndexByte(b, '\r') {
+		if i+1 == len(b) || b[i+1] != '\n' {
+			return true
 		}
-		if name != nil {
-			var v string
-			v, scratch = joinFolded(value, scratch)
-			hdr = append(hdr, Field{Name: string(name), Value: v})
-		}
-		i = next
+		b = b[i+1:]
 	}
+	return false
 }
 
 // joinFolded unfolds a header value as net/mail does: each line trimmed and
@@ -329,19 +346,22 @@ func readHeader(b []byte, complete bool) Header {
 // written. CR and LF each end a line (the one line-break rule of
 // mailsyntax). scratch is reused.
 func joinFolded(v, scratch []byte) (string, []byte) {
-	isBreak := func(r rune) bool { return r == '\r' || r == '\n' }
-	if bytes.IndexFunc(v, isBreak) < 0 {
+	if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
 		return string(bytes.TrimSpace(v)), scratch
 	}
 	out := scratch[:0]
-	for _, line := range bytes.FieldsFunc(v, isBreak) {
-		if line = bytes.TrimSpace(line); len(line) == 0 {
-			continue
+	for len(v) > 0 {
+		i := bytes.IndexAny(v, "\r\n")
+		if i < 0 {
+			i = len(v)
 		}
-		if len(out) > 0 {
-			out = append(out, ' ')
+		if line := bytes.TrimSpace(v[:i]); len(line) > 0 {
+			if len(out) > 0 {
+				out = append(out, ' ')
+			}
+			out = append(out, line...)
 		}
-		out = append(out, line...)
+		v = v[min(i+1, len(v)):]
 	}
 	return string(out), out
 }

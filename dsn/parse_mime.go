@@ -154,34 +154,6 @@ func (m *mimeReader) collect(dst []byte, limit int) (body []byte, d delim, over 
 	}
 }
 
-// headerBytes appends a header block to dst as written, up to the empty
-// line that ends it (RFC 5322 §2.1), which it consumes and leaves out.
-// Past limit bytes it keeps reading but stops appending and reports over.
-// A delimiter line or the end of the input ends the header too, and the
-// part has no body: then ended is true and d says where it ended.
-func (m *mimeReader) headerBytes(dst []byte, limit int) (b []byte, d delim, ended, over bool) {
-	start := len(dst)
-	for {
-		line, bol, ok := m.chunk()
-		if !ok {
-			return dst, endOfInput, true, over
-		}
-		if bol {
-			if d, ok := m.delimiter(line); ok {
-				return trimLastEOL(dst, start), d, true, over
-			}
-			if len(trimEOL(line)) == 0 {
-				return dst, delim{}, false, over
-			}
-		}
-		if over || len(dst)-start+len(line) > limit {
-			over = true
-			continue
-		}
-		dst = append(dst, line...)
-	}
-}
-
 func trimLastEOL(b []byte, start int) []byte {
 	if len(b) > start && b[len(b)-1] == '\n' {
 		b = b[:len(b)-1]
