@@ -162,12 +162,15 @@ func ParseORCPT(s string) (Address, error) {
 	return Address{Type: typ, Addr: addr}, nil
 }
 
-// ParseEnvID parses an ENVID parameter value (RFC 3461 §4.4): xtext of at
-// most 100 characters, decoded. The decoded value is written as is in
-// Original-Envelope-Id, so it must be printable ASCII without white space
-// at its ends. The empty string gives "" (the parameter was not given).
+// ParseEnvID parses an ENVID parameter value (RFC 3461 §4.4): xtext,
+// decoded, and then checked as CheckEnvID checks it, so that
+// ParseEnvID(EncodeXtext(id)) gives id back exactly when CheckEnvID(id)
+// passes. The 100 characters of RFC 3461 §4.4 are counted decoded, as
+// Postfix counts them: a value of spaces, each "+20", may be up to 300
+// characters as xtext. The empty string gives "" (the parameter was not
+// given).
 func ParseEnvID(s string) (string, error) {
-	if len(s) > maxEnvID {
+	if len(s) > 3*maxEnvID {
 		return "", fieldError("ENVID", "longer than 100 characters (RFC 3461 §4.4)")
 	}
 	id, err := decodeXtext("ENVID", s)
@@ -180,11 +183,15 @@ func ParseEnvID(s string) (string, error) {
 	return id, nil
 }
 
-// CheckEnvID checks a decoded ENVID, as ParseEnvID returns it, for
-// Original-Envelope-Id: printable ASCII (RFC 3464 §2.2.1), at most 100
-// characters (RFC 3461 §4.4), and no white space at its ends, which
-// unfolding drops. The empty string (no ENVID) passes. Its error is a
-// *FieldError for the field "ENVID".
+// CheckEnvID checks a decoded ENVID, as ParseEnvID returns it or as an
+// SMTP server library hands it over (go-smtp's MailOptions.EnvelopeID),
+// for Original-Envelope-Id: printable ASCII, inner spaces included
+// (RFC 3461 §4.4, RFC 3464 §2.2.1), at most 100 characters (RFC 3461
+// §4.4). Every such value reads back exactly from a composed DSN but one
+// with white space at an end, which header unfolding drops (RFC 5322
+// §2.2.3): that one is refused, as it could not round-trip. The empty
+// string (no ENVID) passes. Its error is a *FieldError for the field
+// "ENVID".
 func CheckEnvID(id string) error { return checkEnvID("ENVID", id) }
 
 func checkEnvID(field, id string) error {

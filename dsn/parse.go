@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/mail"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,8 +46,9 @@ func statusLimit() string { return strconv.Itoa(maxStatusLen>>20) + " MiB" }
 // The first message/delivery-status or message/global-delivery-status part
 // of the MIME tree (outside returned messages) is the report. The first
 // text/plain part is Text, decoded (ISO-8859-1 converted to UTF-8, other
-// charsets left as sent), cut at 64 KiB, with its line breaks as LF. The first returned-content part sets Returned, and its header, read
-// without the body and unfolded as net/mail does, ReturnedHeader. From, To
+// charsets left as sent), cut at 64 KiB, with its line breaks as LF. The
+// first returned-content part sets Returned, and its header, read without
+// the body, in order, unfolded as net/mail does, ReturnedHeader. From, To
 // (their addresses), Subject (RFC 2047 decoded), Date and MessageID
 // (without angle brackets) come from the DSN's own header. Type atoms are
 // lowercased; addresses and texts are kept as written, unfolded (RFC 5322
@@ -273,26 +273,38 @@ func returnedKind(mediaType string) ReturnedContent {
 	return ""
 }
 
-// returned reads the header of the returned content and skips its body.
+// returned reads the header of the returned content, in order, and skips
+// its body. Fields come as the MIME reader splits lines, at LF; one that
+// holds a lone CR is split again with mailsyntax.NextField, so that its
+// fields are the ones every other reader of this module sees (CRLF, LF
+// and a lone CR each end a line), and an empty line of lone CRs ends the
+// header.
 func (p *parser) returned(h partHeader) delim {
-	hdr := make(mail.Header, 16)
-	p.r.ReturnedHeader = hdr
-	size := 0
-	var lastName []byte // repeated fields (Received) share their key
-	var key string
+	hdr := make(Header, 0, 16)
+	size, ended := 0, false
 	add := func(name, value []byte) bool {
-		size += len(name) + len(value)
-		if size <= maxReturnedHeaderLen {
-			if !bytes.Equal(name, lastName) {
-				key = textproto.CanonicalMIMEHeaderKey(string(name))
-				lastName = append(lastName[:0], name...)
-			}
-			var v string
-			v, p.buf = joinFolded(value, p.buf)
-			hdr[key] = append(hdr[key], v)
+		if size += len(name) + len(value); ended || size > maxReturnedHeaderLen {
+			ended = true // later fields are left out
+			return true
 		}
-		return true
+		if !hasLoneCR(value) {
+			hdr = p.appendField(hdr, name, value)
+			return true
+		}
+		field := append(append(append([]byte(nil), name...), ':'), value...)
+		for i := 0; ; {
+			n, v, next, scan := mailsyntax.NextField(field, i, true)
+			if scan != mailsyntax.Field {
+				ended = i < len(field) // an empty line: the header's end
+				return true
+			}
+			if n != nil {
+				hdr = p.appendField(hdr, n, v)
+			}
+			i = next
+		}
 	}
+	defer func() { p.r.ReturnedHeader = hdr }()
 	if h.encoding != "base64" && h.encoding != "quoted-printable" {
 		if d, ended := p.m.header(add); ended {
 			return d
@@ -309,26 +321,47 @@ func (p *parser) returned(h partHeader) delim {
 	return d
 }
 
+// appendField appends a field to hdr, its value unfolded as net/mail does.
+func (p *parser) appendField(hdr Header, name, value []byte) Header {
+	var v string
+	v, p.buf = joinFolded(value, p.buf)
+	return append(hdr, Field{Name: string(name), Value: v})
+}
+
+// hasLoneCR reports whether b holds a CR that no LF follows.
+func hasLoneCR(b []byte) bool {
+	for i := bytes.IndexByte(b, '\r'); i >= 0; i = bytes.IndexByte(b, '\r') {
+		if i+1 == len(b) || b[i+1] != '\n' {
+			return true
+		}
+		b = b[i+1:]
+	}
+	return false
+}
+
 // joinFolded unfolds a header value as net/mail does: each line trimmed and
-// the lines joined by one space, so ReturnedHeader equals what
+// the lines joined by one space, so that a Header's values are what
 // mail.ReadMessage gives for the same header; unfold, by contrast, keeps
 // the white space exactly, as delivery-status values must read back as
-// written. scratch is reused.
+// written. CR and LF each end a line (the one line-break rule of
+// mailsyntax). scratch is reused.
 func joinFolded(v, scratch []byte) (string, []byte) {
-	if bytes.IndexByte(v, '\n') < 0 {
+	if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
 		return string(bytes.TrimSpace(v)), scratch
 	}
 	out := scratch[:0]
 	for len(v) > 0 {
-		var line []byte
-		line, v, _ = bytes.Cut(v, []byte("\n"))
-		if line = bytes.TrimSpace(line); len(line) == 0 {
-			continue
+		i := bytes.IndexAny(v, "\r\n")
+		if i < 0 {
+			i = len(v)
 		}
-		if len(out) > 0 {
-			out = append(out, ' ')
+		if line := bytes.TrimSpace(v[:i]); len(line) > 0 {
+			if len(out) > 0 {
+				out = append(out, ' ')
+			}
+			out = append(out, line...)
 		}
-		out = append(out, line...)
+		v = v[min(i+1, len(v)):]
 	}
 	return string(out), out
 }

@@ -16,7 +16,6 @@
 package dsn
 
 import (
-	"net/mail"
 	"net/netip"
 	"time"
 )
@@ -143,11 +142,15 @@ type Report struct {
 	// and reports its decision in Envelope.Returned.
 	Returned ReturnedContent
 
-	// ReturnedHeader is the header of the returned original, when any: enough
-	// to match a report to the message it reports on (Message-ID, Subject,
-	// From). Parse fills it; Compose ignores it and returns the original's
+	// ReturnedHeader is the header of the returned original, when any:
+	// its fields in order, as written, values unfolded as net/mail does.
+	// It matches a report to the message it reports on (Message-ID,
+	// Subject, From), and its trace fields, topmost first, tell where the
+	// original came from (RFC 5321 §4.4). Parse fills it, reading at most
+	// 64 KiB of the header (later fields are left out); it is nil when
+	// nothing was returned. Compose ignores it and returns the original's
 	// own header.
-	ReturnedHeader mail.Header
+	ReturnedHeader Header
 }
 
 // Recipient holds the per-recipient fields of RFC 3464 §2.3.

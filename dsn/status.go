@@ -69,6 +69,14 @@ func (s Status) appendTo(b []byte) []byte {
 	return strconv.AppendInt(b, int64(s.Detail), 10)
 }
 
+// Triple returns the status as [class, subject, detail], the form SMTP
+// server libraries take an enhanced status code in: go-smtp's
+// EnhancedCode is a [3]int, so a reply is
+// smtp.SMTPError{Code: r.Code, EnhancedCode: r.Enhanced.Triple(), Message: r.Text}.
+// The zero Status gives [0, 0, 0], which go-smtp reads as "not set" and
+// replaces with a default of its own.
+func (s Status) Triple() [3]int { return [3]int{s.Class, s.Subject, s.Detail} }
+
 // IsZero reports whether s is the zero Status (no status given).
 func (s Status) IsZero() bool { return s == Status{} }
 

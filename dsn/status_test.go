@@ -44,3 +44,13 @@ func TestStatusZero(t *testing.T) {
 	assert.False(t, Status{Class: 5}.IsZero())
 	assert.Equal(t, "5.0.0", Status{Class: 5}.String())
 }
+
+// TestStatusTriple: a status as the [3]int SMTP server libraries take.
+func TestStatusTriple(t *testing.T) {
+	for in, want := range map[string][3]int{"5.1.1": {5, 1, 1}, "4.7.26": {4, 7, 26}, "2.0.0": {2, 0, 0}} {
+		st, err := ParseStatus(in)
+		require.NoError(t, err)
+		assert.Equal(t, want, st.Triple(), in)
+	}
+	assert.Equal(t, [3]int{}, Status{}.Triple())
+}

@@ -44,7 +44,14 @@ type Event struct {
 	// Verdict is the caller's content verdict.
 	Verdict ContentVerdict
 
-	EnvID    string  // ENVID, decoded (RFC 3461 §4.4)
+	// EnvID is the ENVID, decoded (RFC 3461 §4.4): as an SMTP server
+	// library hands it over (go-smtp's MailOptions.EnvelopeID), or from
+	// the raw xtext with dsn.ParseEnvID or dsn.ParseMailParams. Printable
+	// ASCII with inner spaces, up to 100 characters; white space at an end
+	// is refused, since the DSN's Original-Envelope-Id cannot carry it
+	// (see dsn.CheckEnvID).
+	EnvID string
+
 	Ret      dsn.Ret // RET (RFC 3461 §4.3)
 	SMTPUTF8 bool    // the message was received with SMTPUTF8 (RFC 6531)
 

@@ -85,9 +85,7 @@ func (p *Policy) headerVerdict(h header, returnPath string) (spf.Verdict, bool) 
 			return spf.Verdict{}, false
 		}
 		if f.name == "Received" {
-			by := mailsyntax.ReceivedBy(f.value)
-			ours := strings.EqualFold(by, id) || strings.EqualFold(by, def.reportingMTA)
-			return v, found && ours && isAbout(v, returnPath)
+			return v, found && def.receivedByUs(f.value) && isAbout(v, returnPath)
 		}
 		if found || !containsFold(f.value, id) {
 			continue
@@ -103,6 +101,15 @@ func (p *Policy) headerVerdict(h header, returnPath string) (spf.Verdict, bool) 
 		}
 	}
 	return spf.Verdict{}, false // no Received field: nothing marks where ours end
+}
+
+// receivedByUs reports whether a Received field's value is our own host's:
+// its by clause (RFC 5321 §4.4) names AuthservID or ReportingMTA. Nothing
+// is ours while our name is unknown.
+func (d *defaults) receivedByUs(value string) bool {
+	by := mailsyntax.ReceivedBy(value)
+	return d.authservID != "" && by != "" &&
+		(strings.EqualFold(by, d.authservID) || strings.EqualFold(by, d.reportingMTA))
 }
 
 // errNotOurs reports a field that mentions our name but is another host's.
