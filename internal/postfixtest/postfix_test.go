@@ -114,6 +114,26 @@ func TestSinkTempFailureKeepsMessageQueued(t *testing.T) {
 	require.NoError(t, pf.WaitQueueEmpty(ctx))
 }
 
+// SendMany stops at the first refusal and says which message it was.
+func TestSendManyStopsAtRefusal(t *testing.T) {
+	ctx := testContext(t)
+	pf := postfixtest.Start(t, postfixtest.Config{Extra: map[string]string{"message_size_limit": "2000"}})
+	env := postfixtest.Envelope{From: alice, To: []string{"user@hosted.example"}}
+	err := pf.SendMany(ctx, 10, 1, env, func(i int) []byte {
+		m := message(fmt.Sprint(i), "user@hosted.example")
+		if i == 6 {
+			m = append(m, bytes.Repeat([]byte("too long\r\n"), 300)...)
+		}
+		return m
+	})
+	var se *smtp.SMTPError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 552, se.Code, "message size exceeds fixed limit (RFC 5321 §4.5.3.1.10)")
+	assert.Contains(t, err.Error(), "postfixtest: message 6: ")
+	waitMailbox(ctx, t, pf, "Message-ID: <5@example.org>")
+	assert.NotContains(t, pf.Mailbox("user"), "Message-ID: <7@example.org>")
+}
+
 // waitDeferred waits for the first message in the deferred queue.
 func waitDeferred(ctx context.Context, t *testing.T, pf *postfixtest.Instance) []postfixtest.QueueEntry {
 	t.Helper()
@@ -169,6 +189,7 @@ func TestMilterWiring(t *testing.T) {
 	}{
 		{"smtpd milter, tempfail", postfixtest.Config{SMTPDMilters: []string{noMilter}}, 4, false},
 		{"smtpd milter, reject", postfixtest.Config{SMTPDMilters: []string{noMilter}, MilterDefaultAction: "reject"}, 5, false},
+		{"non-smtpd milter: neither SMTP mail nor DSNs", postfixtest.Config{NonSMTPDMilters: []string{noMilter}}, 0, true},
 		{"bounce milter, tempfail: the DSN waits", postfixtest.Config{BounceMilter: noMilter}, 0, false},
 		{"bounce milter, accept", postfixtest.Config{BounceMilter: noMilter, MilterDefaultAction: "accept"}, 0, true},
 	}

@@ -87,10 +87,9 @@ func (in *Instance) SendMany(ctx context.Context, n, conns int, env Envelope, ms
 		}()
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return ctx.Err()
+	// The first sender's error, or the caller's context's; nil when
+	// neither ended ctx.
+	return context.Cause(ctx)
 }
 
 // sendFrom sends the messages whose numbers arrive on next over one
