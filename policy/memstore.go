@@ -40,6 +40,9 @@ type MemoryStore struct {
 	lru     memEntry  // sentinel of the recency list: lru.next is the most recent
 	expiry  memExpiry // min-heap by expiry time
 	bytes   int64
+
+	// journal, when set, is told each change under mu: see FileStore.
+	journal func(key string, n int64, expires time.Time) error
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -65,7 +68,14 @@ func (s *MemoryStore) Claim(ctx context.Context, key string, ttl time.Duration) 
 		s.touch(e)
 		return false, nil
 	}
-	return true, s.insert(key, 1, now.Add(ttl), now)
+	if err := s.fits("claim", key); err != nil {
+		return false, err
+	}
+	if err := s.record(key, 1, now.Add(ttl)); err != nil {
+		return false, err
+	}
+	s.insert(key, 1, now.Add(ttl), now)
+	return true, nil
 }
 
 // Count implements Store.
@@ -77,11 +87,21 @@ func (s *MemoryStore) Count(ctx context.Context, key string, window time.Duratio
 	defer s.mu.Unlock()
 	now := s.now()
 	if e := s.live(key, now); e != nil {
+		if err := s.record(key, e.n+1, e.expires); err != nil {
+			return 0, err
+		}
 		e.n++
 		s.touch(e)
 		return e.n, nil
 	}
-	return 1, s.insert(key, 1, now.Add(window), now)
+	if err := s.fits("count", key); err != nil {
+		return 0, err
+	}
+	if err := s.record(key, 1, now.Add(window)); err != nil {
+		return 0, err
+	}
+	s.insert(key, 1, now.Add(window), now)
+	return 1, nil
 }
 
 // Take implements Store.
@@ -94,6 +114,9 @@ func (s *MemoryStore) Take(ctx context.Context, key string) (int64, error) {
 	e := s.live(key, s.now())
 	if e == nil {
 		return 0, nil
+	}
+	if err := s.record(key, 0, time.Time{}); err != nil {
+		return 0, err
 	}
 	s.remove(e)
 	return e.n, nil
@@ -150,13 +173,29 @@ func (s *MemoryStore) live(key string, now time.Time) *memEntry {
 	return e
 }
 
-// insert adds an entry for key, absent or dropped by live, and makes room
-// for it.
-func (s *MemoryStore) insert(key string, n int64, expires, now time.Time) error {
-	size := int64(len(key)) + memEntryOverhead
-	if size > s.maxBytes() {
-		return fmt.Errorf("%w: key of %d bytes over the memory store's bound of %d bytes", ErrStoreArgument, len(key), s.maxBytes())
+// fits refuses a key that alone exceeds the bound.
+func (s *MemoryStore) fits(op, key string) error {
+	if int64(len(key))+memEntryOverhead > s.maxBytes() {
+		return fmt.Errorf("%w: %s: key of %d bytes over the memory store's bound of %d bytes", ErrStoreArgument, op, len(key), s.maxBytes())
 	}
+	return nil
+}
+
+// record hands the new state of key (n zero: removed) to the journal, if
+// any, before the change is made: a change the journal cannot keep is
+// not made, so that a caller deferring on the error finds the state it
+// left.
+func (s *MemoryStore) record(key string, n int64, expires time.Time) error {
+	if s.journal == nil {
+		return nil
+	}
+	return s.journal(key, n, expires)
+}
+
+// insert adds an entry for key, absent or dropped by live and checked by
+// fits, and makes room for it.
+func (s *MemoryStore) insert(key string, n int64, expires, now time.Time) {
+	size := int64(len(key)) + memEntryOverhead
 	if s.entries == nil {
 		s.entries = make(map[string]*memEntry)
 		s.lru.prev, s.lru.next = &s.lru, &s.lru
@@ -174,6 +213,21 @@ func (s *MemoryStore) insert(key string, n int64, expires, now time.Time) error 
 	heap.Push(&s.expiry, e)
 	s.link(e)
 	s.bytes += size
+}
+
+// eachLive calls f for every unexpired entry, the least recently used
+// first. s.mu must be held.
+func (s *MemoryStore) eachLive(now time.Time, f func(key string, n int64, expires time.Time) error) error {
+	if s.entries == nil {
+		return nil
+	}
+	for e := s.lru.prev; e != &s.lru; e = e.prev {
+		if now.Before(e.expires) {
+			if err := f(e.key, e.n, e.expires); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -217,4 +271,15 @@ func (h *memExpiry) Pop() any {
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return e
+}
+
+// load sets key to n until expires, as a journal read back says: n zero,
+// an expiry past or a key over the bound removes it. s.mu must be held.
+func (s *MemoryStore) load(key string, n int64, expires, now time.Time) {
+	if e := s.entries[key]; e != nil {
+		s.remove(e)
+	}
+	if n > 0 && now.Before(expires) && s.fits("load", key) == nil {
+		s.insert(key, n, expires, now)
+	}
 }
