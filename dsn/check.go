@@ -343,30 +343,16 @@ func checkMessageID(field, id string, utf8OK bool) error {
 	if len(id) > maxMsgIDLen {
 		return fieldError(field, "longer than "+strconv.Itoa(maxMsgIDLen)+" octets, too long for a line (RFC 5322 §2.1.1)")
 	}
-	left, right, ok := strings.Cut(id, "@")
-	if !ok || !mailsyntax.IsDotAtom(left, utf8OK) || (!mailsyntax.IsDotAtom(right, utf8OK) && !isNoFoldLiteral(right)) {
+	if !mailsyntax.IsMsgID(id, utf8OK) {
 		return fieldError(field, "not id-left@id-right (RFC 5322 §3.6.4)")
 	}
 	if !utf8OK {
-		return nil // isDotAtom and isNoFoldLiteral took ASCII alone
+		return nil // IsMsgID took ASCII alone
 	}
 	if !utf8.ValidString(id) {
 		return fieldError(field, "invalid UTF-8 (RFC 6532 §3.1)")
 	}
 	return checkControls(field, id, "RFC 5322 §2.2")
-}
-
-// isNoFoldLiteral reports whether s is "[" *dtext "]" (RFC 5322 §3.6.4).
-func isNoFoldLiteral(s string) bool {
-	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
-		return false
-	}
-	for i := 1; i < len(s)-1; i++ {
-		if c := s[i]; c < '!' || c > '~' || c == '[' || c == ']' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *composer) checkExtensions(fs []Field) error {

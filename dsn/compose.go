@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // ComposeOptions tunes Compose. The zero value composes a DSN that returns
@@ -211,7 +213,7 @@ func (c *composer) writeHeader() {
 	c.end(b)
 	c.field("Subject", c.subject())
 	b = c.start("Date")
-	b = appendDate(b, c.date())
+	b = mailsyntax.AppendDate(b, c.date())
 	c.end(b)
 	c.msgIDField("Message-ID", c.msgID)
 	if c.orig.msgID != nil {
@@ -238,7 +240,7 @@ func (c *composer) subject() string {
 	// Free text: white space at its ends, which unfolding drops (RFC 5322
 	// §2.2.3), is trimmed rather than refused.
 	if s := strings.TrimSpace(c.r.Subject); s != "" {
-		return encodeSubject(s)
+		return mailsyntax.EncodeText(s)
 	}
 	switch c.worstAction() {
 	case ActionFailed:
@@ -307,7 +309,7 @@ func (c *composer) start(name string) []byte {
 
 // end writes the field started by start, folded.
 func (c *composer) end(b []byte) {
-	writeFolded(&c.out, b, bytes.IndexByte(b, ':'))
+	mailsyntax.WriteFolded(&c.out, b, bytes.IndexByte(b, ':'))
 }
 
 func (c *composer) field(name, value string) {

@@ -1183,17 +1183,6 @@ func (rb *readBack) recipient(i int) textproto.MIMEHeader { return rb.groups[1+i
 
 func quotedPrintableReader(b []byte) io.Reader { return quotedprintable.NewReader(bytes.NewReader(b)) }
 
-// appendDate writes what time's layout would (RFC 5322 §3.3).
-func TestAppendDateRFC5322Section3_3(t *testing.T) {
-	zones := []*time.Location{time.UTC, testZone, time.FixedZone("", 5*3600+1800), time.FixedZone("", -(9*3600 + 30*60)), time.FixedZone("", 14*3600)}
-	for i := range 2000 {
-		tm := time.Unix(int64(i)*7919*3607-int64(i*i)*86400, 0).In(zones[i%len(zones)])
-		assert.Equal(t, tm.Format(dateLayout), string(appendDate(nil, tm)))
-	}
-	far := time.Date(12345, 1, 2, 3, 4, 5, 0, time.UTC)
-	assert.Equal(t, far.Format(dateLayout), string(appendDate(nil, far)))
-}
-
 func TestIsASCIIText(t *testing.T) {
 	for n := range 20 {
 		for at := -1; at < n; at++ {

@@ -105,7 +105,7 @@ func (c *composer) statusLen() int64 {
 // from the lengths of its strings, writing nothing. Every field counts as
 // present, with the longest form of what is not a string of r, plus
 // fieldOverhead: its CRLF and one fold. A sixteenth of the whole covers
-// the other folds: writeFolded folds a line of L bytes at most
+// the other folds: mailsyntax.WriteFolded folds a line of L bytes at most
 // 2*(L/79)+1 times, as two folds in a row leave at least 79 bytes behind.
 func statusBound(r *Report) int {
 	n := messageFixedLen + len(r.OriginalEnvelopeID) + len(r.ReportingMTA) + len(r.DSNGateway) +
@@ -126,7 +126,7 @@ const (
 	// maxMTALen is the longest mtaField value beside its name: an IPv6
 	// address literal of 39 characters (RFC 5321 §4.1.3; no zone).
 	maxMTALen = len("dns; [IPv6:]") + len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
-	// maxDateLen is the longest appendDate output: 31 bytes for a year of
+	// maxDateLen is the longest mailsyntax.AppendDate output: 31 bytes for a year of
 	// 0 to 9999, else time's own layout, which writes a year of up to 12
 	// digits and a sign, and a zone of up to 16 digits of hours.
 	maxDateLen = 64
@@ -212,7 +212,7 @@ func (c *composer) dateField(name string, t time.Time) {
 		return
 	}
 	b := c.start(name)
-	b = appendDate(b, t)
+	b = mailsyntax.AppendDate(b, t)
 	c.end(b)
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -176,7 +177,7 @@ func TestStatusBoundHolds(t *testing.T) {
 			line = append(line, strings.Repeat("w", lens[rng.IntN(len(lens))])...)
 		}
 		out := sink{w: io.Discard, buf: make([]byte, 64)}
-		writeFolded(&out, line, len("Diagnostic-Code"))
+		mailsyntax.WriteFolded(&out, line, len("Diagnostic-Code"))
 		require.NoError(t, out.flush())
 		folds := (int(out.n) - len(line) - len("\r\n")) / len("\r\n")
 		require.LessOrEqual(t, folds, 2*(len(line)/79)+1, "%q", line)

@@ -2,11 +2,8 @@ package dsn
 
 import (
 	"bytes"
-	"encoding/base64"
-	"mime"
 	"mime/quotedprintable"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
@@ -136,7 +133,7 @@ func appendRecipientLine(t []byte, rc *Recipient) []byte {
 	t = append(t, ')')
 	if !rc.WillRetryUntil.IsZero() {
 		t = append(t, ", retrying until "...)
-		t = appendDate(t, rc.WillRetryUntil)
+		t = mailsyntax.AppendDate(t, rc.WillRetryUntil)
 	}
 	if rc.DiagnosticCode != "" {
 		t = append(t, ": "...)
@@ -220,31 +217,4 @@ func isCleanText(b []byte) bool {
 		lineStart = i + 1
 	}
 	return len(b)-lineStart <= maxLineLen
-}
-
-// encodeSubject returns s as is when ASCII, else as RFC 2047 encoded
-// words, which every reader decodes.
-func encodeSubject(s string) string {
-	switch {
-	case !mailsyntax.IsASCII(s):
-		return mime.QEncoding.Encode("utf-8", s)
-	case !strings.Contains(s, "=?"):
-		return s
-	}
-	// ASCII a reader would decode as encoded words (RFC 2047 §6.1) is
-	// encoded itself: B words of 45 bytes, 72 characters long, within the
-	// 75 of RFC 2047 §2. Whole bytes: ASCII has no runes to split.
-	const chunk = 45
-	var b []byte
-	for len(s) > 0 {
-		n := min(len(s), chunk)
-		if len(b) > 0 {
-			b = append(b, ' ')
-		}
-		b = append(b, "=?utf-8?b?"...)
-		b = base64.StdEncoding.AppendEncode(b, []byte(s[:n]))
-		b = append(b, "?="...)
-		s = s[n:]
-	}
-	return string(b)
 }

@@ -64,12 +64,15 @@ func (h *header) add(f headerField) {
 // (RFC 5322 §2.1), or to EOF, keeping only what the rules read, and the
 // trace fields only when asked: memory stays bounded whatever the
 // header's length, and a field the rules skip costs no copy. Fields are
-// unfolded (RFC 5322 §2.2.3).
-func scanHeader(fr *mailsyntax.FieldReader, trace bool) (header, error) {
+// unfolded (RFC 5322 §2.2.3). With reply, the fields the auto-reply rules
+// read go to it too.
+func scanHeader(fr *mailsyntax.FieldReader, trace bool, reply *replyHeader) (header, error) {
 	var h header
 	for fr.Next() {
 		if name, isTrace := fieldKind(fr.Name()); name != "" && (trace || !isTrace) {
 			h.add(headerField{name: name, value: unfolded(fr.Value()), long: fr.Long()})
+		} else if reply != nil {
+			reply.add(fr.Name(), fr.Value(), fr.Long())
 		}
 	}
 	return h, fr.Err()

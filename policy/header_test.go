@@ -71,7 +71,7 @@ func scan(r io.Reader) (header, error) { return scanWith(r, true) }
 func scanWith(r io.Reader, trace bool) (header, error) {
 	var fr mailsyntax.FieldReader
 	fr.Reset(r, maxFieldLen, 0)
-	return scanHeader(&fr, trace)
+	return scanHeader(&fr, trace, nil)
 }
 
 // TestScanHeaderKeepsFewTraceFields: memory stays bounded however many

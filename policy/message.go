@@ -19,7 +19,7 @@ import (
 // writes the same message, byte for byte: Decide composed it once
 // already, and settled its Date, Message-ID and boundary.
 type Message struct {
-	MailFrom string              // the envelope sender: always "", the null reverse path
+	MailFrom string              // the envelope sender: "", the null reverse path, but for a reply with ReplyEvent.MailFrom
 	RcptTo   string              // the only envelope recipient
 	Returned dsn.ReturnedContent // how much of the original it carries
 	// Omitted says why the original is not returned although there is

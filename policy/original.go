@@ -26,6 +26,7 @@ var errNotReturnable = errors.New("its header is over 1 MiB")
 type original struct {
 	open   func() (io.ReadCloser, error) // nil: no original
 	trace  bool                          // keep the trace fields: rule 8 may read them
+	reply  *replyHeader                  // for DecideReply: what its rules read
 	rc     io.ReadCloser
 	fr     mailsyntax.FieldReader // reads the header, holding what it read
 	header header
@@ -50,7 +51,7 @@ func (o *original) load() error {
 		return o.err
 	}
 	o.fr.Reset(o.rc, maxFieldLen, maxReplay)
-	if o.header, o.err = scanHeader(&o.fr, o.trace); o.err != nil {
+	if o.header, o.err = scanHeader(&o.fr, o.trace, o.reply); o.err != nil {
 		o.err = fmt.Errorf("policy: reading the original's header: %w", o.err)
 	}
 	return o.err

@@ -174,6 +174,13 @@ type Policy struct {
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 
+	// Store remembers the vacation replies sent and counts the bounces
+	// and notices of the rate limits. nil: an in-process MemoryStore made
+	// once per Policy, on the Policy's clock. Policies on several hosts
+	// that must share their limits share one Store, such as
+	// policy/redisstore.
+	Store Store
+
 	// ComposeOptions holds the options for dsn.Compose other than Ret,
 	// ReturnSizeLimit and Now, which come from the event, ReturnSizeLimit
 	// and Now: the 7-bit path, the default return, and the hooks for
@@ -209,6 +216,7 @@ type defaults struct {
 	authservID   string // "": trust no header field
 	checker      SPFChecker
 	resolver     spf.Resolver
+	store        Store // never nil
 }
 
 // Validate checks the configuration; Decide calls it too. Its errors wrap
@@ -334,6 +342,10 @@ func (p *Policy) settle(hostname func() (string, error)) {
 	d.checker = p.Checker
 	if d.checker == nil {
 		d.checker = &spf.Checker{Receiver: d.reportingMTA, Now: p.Now, Resolver: d.resolver}
+	}
+	d.store = p.Store
+	if d.store == nil {
+		d.store = &MemoryStore{Now: p.Now}
 	}
 }
 

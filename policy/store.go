@@ -2,8 +2,25 @@ package policy
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 )
+
+// ErrStoreArgument is wrapped by a Store's errors for a call it refuses
+// whatever its state: a ttl or window that is not positive, or a key
+// larger than the store can hold.
+var ErrStoreArgument = errors.New("policy: invalid store argument")
+
+// CheckStoreDuration refuses a ttl or window that is not positive, for
+// Store implementations: a record that expires at once would let every
+// claim be first. op names the Store method.
+func CheckStoreDuration(op string, d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("%w: %s: duration %v is not positive", ErrStoreArgument, op, d)
+	}
+	return nil
+}
 
 // Store is the memory behind the once-per-period rule of DecideReply and
 // the rate limits of Decide: it remembers claims and counts events per
@@ -11,8 +28,10 @@ import (
 // clock, so that hosts sharing one store agree.
 //
 // Every method is safe for concurrent use, also across processes sharing
-// the store's backend. An error means the store could not answer: the
-// caller then defers, and never decides blind.
+// the store's backend. Claims and counters share one key space: a claim
+// is a counter at one. The ttl of Claim and the window of Count must be
+// positive (errors wrap ErrStoreArgument). An error means the store could
+// not answer: the caller then defers, and never decides blind.
 type Store interface {
 	// Claim records key for ttl unless it is already recorded, and
 	// reports whether this call recorded it: of any number of concurrent

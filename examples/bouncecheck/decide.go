@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/policy"
-	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
 // decisionJSON is the output of `bouncecheck decide` (DESIGN.md); keys
@@ -64,10 +63,7 @@ with result none, when nothing was recorded and SPF could not be evaluated
 func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("decide", flag.ContinueOnError)
 	eventFile := fs.String("event", "", "the failed-delivery event, JSON (- for stdin)")
-	policyFile := fs.String("policy", "", "the policy, JSON (- for stdin); defaults when absent")
-	dnsAddr := fs.String("dns", "", "DNS server to evaluate SPF with, host[:port]")
-	zoneFile := fs.String("zone", "", "RFC 1035 zone file to evaluate SPF with")
-	nowFlag := fs.String("now", "", "the current time, RFC 3339")
+	pf := newPolicyFlags(fs)
 	dsnOut := fs.String("dsn", "", "write the DSN (a bounce) to this file; without one, remove the file")
 	noticeOut := fs.String("notice", "", "write the postmaster notice (a drop) to this file; without one, remove the file")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -78,39 +74,16 @@ func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 		return usageErrorf("decide: unexpected argument %q", fs.Arg(0))
 	case *eventFile == "":
 		return usageErrorf("decide: -event FILE is required")
-	case *eventFile == "-" && *policyFile == "-":
+	case *eventFile == "-" && *pf.file == "-":
 		return usageErrorf("decide: -event and -policy cannot both read stdin")
 	case *dsnOut != "" && filepath.Clean(*dsnOut) == filepath.Clean(*noticeOut):
 		// One message would remove or overwrite the other.
 		return usageErrorf("decide: -dsn and -notice name the same file")
 	}
 
-	pol := &policy.Policy{}
-	if *policyFile != "" {
-		var pj policyJSON
-		if err := readJSON(*policyFile, "policy", stdin, &pj); err != nil {
-			return err
-		}
-		var err error
-		if pol, err = pj.toPolicy(); err != nil {
-			return err
-		}
-	}
-	if *nowFlag != "" {
-		now, err := time.Parse(time.RFC3339, *nowFlag)
-		if err != nil {
-			return usageErrorf("decide: -now: %q is not an RFC 3339 date", *nowFlag)
-		}
-		pol.Now = func() time.Time { return now }
-	}
-	// Without -dns or -zone, the policy's default checker asks the system
-	// resolvers, and only if the decision needs SPF.
-	if *dnsAddr != "" || *zoneFile != "" {
-		res, err := newResolver(*dnsAddr, *zoneFile)
-		if err != nil {
-			return err
-		}
-		pol.Checker = &spf.Checker{Resolver: res, Receiver: pol.ReportingMTA, Now: pol.Now}
+	pol, err := pf.load("decide", stdin)
+	if err != nil {
+		return err
 	}
 
 	var ej eventJSON

@@ -16,7 +16,8 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
-// demoFiles holds the demo's DNS zone and the three accepted messages.
+// demoFiles holds the demo's DNS zone and its messages: three failed
+// deliveries, and four messages to a user on vacation.
 //
 //go:embed demo
 var demoFiles embed.FS
@@ -39,8 +40,10 @@ var demoCases = []demoCase{
 // demoAbout is what `bouncecheck demo -h` says it does.
 const demoAbout = `Tells, in words, an offline story (an embedded DNS zone and messages): a
 genuine sender's mail to a missing mailbox is bounced, a forged sender's is
-dropped with a postmaster notice, a null sender's is dropped. It writes no
-file. bouncecheck with no arguments runs it too.
+dropped with a postmaster notice, a null sender's is dropped. Then a user
+goes on vacation: a genuine colleague gets one auto-reply, a second message
+within the week none, and neither a forged sender nor a mailing list gets
+one. It writes no file. bouncecheck with no arguments runs it too.
 `
 
 // runDemo implements `bouncecheck demo`: an offline story, told in words
@@ -114,7 +117,7 @@ func runDemo(args []string, _ io.Reader, stdout io.Writer) error {
 			fmt.Fprintln(stdout, "   The postmaster hears of it: a softfail may still be genuine mail, so nothing is lost silently.")
 		}
 	}
-	return nil
+	return demoVacation(stdout, pol, receivedAt)
 }
 
 // describeMessage says what a composed message is, read back with

@@ -24,10 +24,16 @@ func TestDemo(t *testing.T) {
 			"drop (spf-softfail): SPF softfail for shop.example",
 			"Postmaster notice: MAIL FROM:<> RCPT TO:<postmaster@hosted.example>",
 			"drop (null-sender)",
+			"reply (spf-pass): SPF pass for genuine.example",
+			"Auto-reply: MAIL FROM:<> RCPT TO:<alice@genuine.example>",
+			"none (already-replied)",
+			"none (spf-softfail): SPF softfail for shop.example",
+			"none (list)",
 		} {
 			assert.Contains(t, stdout, want)
 		}
 		assert.Equal(t, 1, strings.Count(stdout, "DSN: MAIL FROM"), "one bounce only")
+		assert.Equal(t, 1, strings.Count(stdout, "Auto-reply: MAIL FROM"), "one auto-reply only")
 		after, err := os.ReadDir(".")
 		require.NoError(t, err)
 		assert.Equal(t, before, after, "the demo writes no file")

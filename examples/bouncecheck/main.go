@@ -1,12 +1,14 @@
 // Command bouncecheck drives bouncepolicy from the command line: it evaluates
-// SPF, decides whether a failed delivery is bounced or dropped, parses DSNs,
-// and, with no arguments, runs an offline demo.
+// SPF, decides whether a failed delivery is bounced or dropped and whether
+// a message gets the user's auto-reply, parses DSNs, and, with no
+// arguments, runs an offline demo.
 //
 // Usage:
 //
 //	bouncecheck [demo]
 //	bouncecheck spf -ip IP -helo NAME -sender ADDR [-dns HOST:PORT | -zone FILE]
 //	bouncecheck decide -event FILE [-policy FILE] [-dns ADDR | -zone FILE] [-now RFC3339] [-dsn OUT] [-notice OUT]
+//	bouncecheck reply -event FILE [-policy FILE] [-dns ADDR | -zone FILE] [-now RFC3339] [-state DIR] [-out FILE]
 //	bouncecheck parse FILE
 //
 // Output is one JSON object on stdout. The exit status is 0 on success

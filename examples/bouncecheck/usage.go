@@ -20,6 +20,7 @@ func commands() []command {
 		{"demo", demoAbout, runDemo},
 		{"spf -ip IP -helo NAME -sender ADDR [-dns HOST:PORT | -zone FILE] [-receiver NAME]", spfAbout, runSPF},
 		{"decide -event FILE [-policy FILE] [-dns ADDR | -zone FILE] [-now RFC3339] [-dsn OUT] [-notice OUT]", decideAbout, runDecide},
+		{"reply -event FILE [-policy FILE] [-dns ADDR | -zone FILE] [-now RFC3339] [-state DIR] [-out FILE]", replyAbout, runReply},
 		{"parse FILE", parseAbout, runParse},
 	}
 }

@@ -1,14 +1,15 @@
-package dsn
+package mailsyntax
 
 import "time"
 
-// RFC 5322 §3.3 with a numeric zone, as RFC 3464 §2.1.5 wants.
-const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
+// DateLayout is the date-time of RFC 5322 §3.3 with a numeric zone, as
+// RFC 3464 §2.1.5 wants.
+const DateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
 
-// appendDate appends t in dateLayout. It writes the digits itself: the
+// AppendDate appends t in DateLayout. It writes the digits itself: the
 // layout interpreter of time.AppendFormat costs more than the rest of a
 // header field.
-func appendDate(b []byte, t time.Time) []byte {
+func AppendDate(b []byte, t time.Time) []byte {
 	_, offset := t.Zone()
 	if offset%60 != 0 {
 		// RFC 5322 §3.3 zones are whole minutes: such a time goes in UTC,
@@ -17,7 +18,7 @@ func appendDate(b []byte, t time.Time) []byte {
 	}
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, dateLayout)
+		return t.AppendFormat(b, DateLayout)
 	}
 	hour, minute, sec := t.Clock()
 	b = append(b, t.Weekday().String()[:3]...)
