@@ -4,6 +4,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 )
 
 // Header is a message header as written: its fields in the order they
@@ -62,7 +64,7 @@ func (h Header) WriteTo(w io.Writer) (int64, error) {
 			s.Write(line)
 			s.WriteString("\r\n")
 		} else {
-			writeFolded(&s, line, len(f.Name)+1)
+			mailsyntax.WriteFolded(&s, line, len(f.Name)+1)
 		}
 	}
 	s.WriteString("\r\n")

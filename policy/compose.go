@@ -185,7 +185,7 @@ func (p *Policy) dsnFor(ev *Event, sc *scratch, rcpts []Delivery) (*Message, err
 // noticeFor composes the postmaster notice for a drop: the would-be DSN,
 // addressed to the postmaster, with the original's header only, and a
 // first part that says why it was not sent.
-func (p *Policy) noticeFor(ev *Event, sc *scratch, rcpts []Delivery, d *Decision) (*Message, error) {
+func (p *Policy) noticeFor(ev *Event, sc *scratch, rcpts []Delivery, suppressed int64, d *Decision) (*Message, error) {
 	r := &sc.report
 	p.report(r, ev, rcpts, p.Postmaster)
 	returnPath := "<" + ev.ReturnPath + ">"
@@ -200,10 +200,14 @@ func (p *Policy) noticeFor(ev *Event, sc *scratch, rcpts []Delivery, d *Decision
 		case ev.Original == nil:
 			attached = "the MTA gave no copy of it."
 		}
+		held := ""
+		if suppressed > 0 {
+			held = fmt.Sprintf("%d earlier notices were not sent: the notice limit was reached.\r\n\r\n", suppressed)
+		}
 		r.Text = fmt.Sprintf("This is the delivery status notification %s would have sent to %s.\r\n"+
 			"It was not sent. Decision: %s.\r\n\r\n"+
-			"The original message was accepted and its delivery failed; %s\r\n\r\n"+
+			"The original message was accepted and its delivery failed; %s\r\n\r\n%s"+
 			"The notification would have said:\r\n\r\n%s",
-			r.ReportingMTA, returnPath, *d, attached, dsn.Summary(r)) // a copy: d itself stays off the heap
+			r.ReportingMTA, returnPath, *d, attached, held, dsn.Summary(r)) // a copy: d itself stays off the heap
 	})
 }

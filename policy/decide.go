@@ -44,7 +44,11 @@ func (p *Policy) decideEvent(ctx context.Context, ev Event) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
-	if err := p.attach(&ev, sc, reported, &d); err != nil {
+	notice, suppressed, err := p.limit(ctx, &ev, &d)
+	if err != nil {
+		return Decision{}, err
+	}
+	if err := p.attach(&ev, sc, reported, notice, suppressed, &d); err != nil {
 		return Decision{}, err
 	}
 	return d, nil
@@ -64,17 +68,18 @@ func ctxErr(ctx context.Context) error {
 }
 
 // attach composes what the decision sends: the DSN for a bounce, the
-// postmaster notice for a drop.
-func (p *Policy) attach(ev *Event, sc *scratch, reported []Delivery, d *Decision) error {
+// postmaster notice for a drop when notice, telling of the suppressed
+// notices before it.
+func (p *Policy) attach(ev *Event, sc *scratch, reported []Delivery, notice bool, suppressed int64, d *Decision) error {
 	var err error
 	switch {
 	case d.Action == Bounce:
 		d.DSN, err = p.dsnFor(ev, sc, reported)
-	case d.Action == Drop && p.noticeOn(d.Reason):
+	case d.Action == Drop && notice:
 		if len(reported) == 0 {
 			reported = ev.Recipients // the notice covers what NOTIFY left out
 		}
-		d.Notice, err = p.noticeFor(ev, sc, reported, d)
+		d.Notice, err = p.noticeFor(ev, sc, reported, suppressed, d)
 	}
 	if err != nil {
 		return fmt.Errorf("%w (decision: %s)", err, *d) // a copy: d itself stays off the heap

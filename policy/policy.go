@@ -174,6 +174,18 @@ type Policy struct {
 	// Now is the clock, time.Now when nil.
 	Now func() time.Time
 
+	// BounceLimit caps the DSNs sent to one return-path domain: past Max
+	// in a window, a bounce is deferred (ReasonRateLimit) until the
+	// window ends, so that a flood of failures, forged or not, does not
+	// turn us into a flood of DSNs to one domain. Only bounces count.
+	// The zero Limit sets none.
+	BounceLimit Limit
+
+	// NoticeLimit caps the postmaster notices: past Max in a window, a
+	// drop's notice is not sent but counted, and the next notice sent
+	// says how many were held back. The zero Limit sets none.
+	NoticeLimit Limit
+
 	// Store remembers the vacation replies sent and counts the bounces
 	// and notices of the rate limits. nil: an in-process MemoryStore made
 	// once per Policy, on the Policy's clock. Policies on several hosts
@@ -279,7 +291,10 @@ func (p *Policy) Validate() error {
 			return policyError("authserv_id", "%s", err)
 		}
 	}
-	return nil
+	if err := p.BounceLimit.validate("bounce_limit"); err != nil {
+		return err
+	}
+	return p.NoticeLimit.validate("notice_limit")
 }
 
 // policyError is a *dsn.FieldError wrapping ErrInvalidPolicy.

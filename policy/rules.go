@@ -39,6 +39,10 @@ const (
 	// window, and the fallback applied.
 	ReasonSPFTempErrorExpired Reason = "spf-temperror-expired"
 
+	// ReasonRateLimit: a bounce past Policy.BounceLimit, or a decision
+	// the Store behind the limits could not count, deferred.
+	ReasonRateLimit Reason = "rate-limit"
+
 	// ReasonDKIMPass: SPF did not show the return path genuine, but an
 	// aligned DKIM signature did (Policy.Authenticate).
 	ReasonDKIMPass Reason = "dkim-pass"
@@ -168,6 +172,8 @@ func (d Decision) why() string {
 		return "the policy never bounces"
 	case ReasonPolicyAlways:
 		return "the policy always bounces"
+	case ReasonRateLimit:
+		return "the rate limit of bounces to the return path's domain is reached, or its count could not be kept"
 	}
 	s := "SPF " + string(d.SPF.Result)
 	if d.SPF.Domain != "" {

@@ -82,6 +82,10 @@ func TestCommandHostileInput(t *testing.T) {
 		{name: "size past int64", args: withPolicy, event: valid, policy: `{"return_size_limit":1e99}`, code: 2, stderr: "policy: return_size_limit: want an integer, not 1e99"},
 		{name: "optional flag null", args: withPolicy, event: valid, policy: `{"reevaluate_spf":null}`, code: 2, stderr: "policy: reevaluate_spf: want true or false, not null"},
 		{name: "on_spf a string", args: withPolicy, event: valid, policy: `{"on_spf":"bounce"}`, code: 2, stderr: "policy: on_spf: want an object, not a string"},
+		{name: "rate limits", args: withPolicy, event: valid, policy: `{"bounce_limit":{"max":100,"window":"1h"},"notice_limit":{"max":20}}`, code: 0, stdout: `"reason": "spf-pass"`},
+		{name: "rate limit window", args: withPolicy, event: valid, policy: `{"bounce_limit":{"max":1,"window":"soon"}}`, code: 2, stderr: `policy: bounce_limit.window: "soon" is not a duration`},
+		{name: "rate limit negative", args: withPolicy, event: valid, policy: `{"notice_limit":{"max":-1}}`, code: 2, stderr: "notice_limit.max: negative limit -1"},
+		{name: "rate limit unknown key", args: withPolicy, event: valid, policy: `{"bounce_limit":{"per_domain":1}}`, code: 2, stderr: `policy: bounce_limit: unknown key "per_domain"`},
 
 		// message_file is a regular file inside the event's directory.
 		{name: "message_file a directory", args: decide, event: withMessageFile("sub"), code: 2, stderr: `event: message_file: "sub" is not a regular file`},

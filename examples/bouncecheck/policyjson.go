@@ -24,6 +24,14 @@ type policyJSON struct {
 	RetryAfter      string    `json:"retry_after"`
 	Fallback        string    `json:"fallback"`
 	HostileContent  string    `json:"hostile_content"`
+	BounceLimit     limitJSON `json:"bounce_limit"`
+	NoticeLimit     limitJSON `json:"notice_limit"`
+}
+
+// limitJSON is a rate limit, policy.Limit: {"max": 100, "window": "1h"}.
+type limitJSON struct {
+	Max    int64  `json:"max"`
+	Window string `json:"window"`
 }
 
 // onSPFJSON is the policy's on_spf: the action for each SPF result given.
@@ -50,6 +58,8 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 		NoSPFReevaluation:    p.ReevaluateSPF != nil && !*p.ReevaluateSPF,
 		Fallback:             policy.Outcome(p.Fallback),
 		HostileContent:       policy.Outcome(p.HostileContent),
+		BounceLimit:          policy.Limit{Max: p.BounceLimit.Max},
+		NoticeLimit:          policy.Limit{Max: p.NoticeLimit.Max},
 	}
 	if p.NoticeOn != nil {
 		pol.NoticeOn = make([]policy.Reason, len(*p.NoticeOn)) // [] means none
@@ -64,7 +74,11 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 		field string
 		s     string
 		to    *time.Duration
-	}{{"defer_for", p.DeferFor, &pol.DeferFor}, {"retry_after", p.RetryAfter, &pol.RetryAfter}} {
+	}{
+		{"defer_for", p.DeferFor, &pol.DeferFor}, {"retry_after", p.RetryAfter, &pol.RetryAfter},
+		{"bounce_limit.window", p.BounceLimit.Window, &pol.BounceLimit.Window},
+		{"notice_limit.window", p.NoticeLimit.Window, &pol.NoticeLimit.Window},
+	} {
 		if d.s == "" {
 			continue
 		}

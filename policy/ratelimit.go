@@ -1,0 +1,105 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultLimitWindow is the window of a Limit whose Window is zero.
+const DefaultLimitWindow = time.Hour
+
+// suppressedNoticesFor is how long the count of notices the limit held
+// back waits for the next notice to report it.
+const suppressedNoticesFor = 30 * 24 * time.Hour
+
+// Limit is a rate limit: at most Max per Window. The zero Limit sets no
+// limit.
+type Limit struct {
+	// Max is the most allowed in one window; zero means no limit.
+	Max int64
+	// Window is DefaultLimitWindow when zero. Windows are aligned on the
+	// Unix epoch, so that every host sharing a Store counts in the same
+	// windows and a deferred bounce knows when the next one opens.
+	Window time.Duration
+}
+
+func (l Limit) window() time.Duration { return orDefault(l.Window, DefaultLimitWindow) }
+
+// validate checks l, the policy field named field.
+func (l Limit) validate(field string) error {
+	if l.Max < 0 {
+		return policyError(field+".max", "negative limit %d", l.Max)
+	}
+	if l.Window < 0 {
+		return policyError(field+".window", "negative duration %v", l.Window)
+	}
+	return nil
+}
+
+// current returns the key of the window holding now, under name, and
+// when that window ends.
+func (l Limit) current(name string, now time.Time) (key string, end time.Time) {
+	w := int64(l.window())
+	t := now.UnixNano()
+	start := now.Add(-time.Duration(((t % w) + w) % w)) // in now's location
+	return "rate\x00" + name + "\x00" + strconv.FormatInt(start.UnixNano(), 10), start.Add(time.Duration(w))
+}
+
+// limit applies BounceLimit to a bounce and NoticeLimit to a drop with a
+// notice: over the bounce limit, d becomes a defer until the window ends;
+// over the notice limit, the notice is not sent (sendNotice false) and
+// counted, and the next notice sent reports that count (suppressed). A
+// Store that cannot answer defers the decision, its error logged, unless
+// ctx ended, which is an error.
+func (p *Policy) limit(ctx context.Context, ev *Event, d *Decision) (sendNotice bool, suppressed int64, err error) {
+	sendNotice = d.Action == Drop && p.noticeOn(d.Reason)
+	store := p.defaults().store
+	switch {
+	case d.Action == Bounce && p.BounceLimit.Max > 0:
+		// The domain as the return path spells it, lower-cased: the
+		// limit protects the receiving domain (RFC 5321 §2.4).
+		key, end := p.BounceLimit.current("bounce\x00"+strings.ToLower(domainOf(ev.ReturnPath)), p.now())
+		n, err := store.Count(ctx, key, p.BounceLimit.window())
+		if err != nil {
+			return false, 0, p.storeFailed(ctx, ev, d, err)
+		}
+		if n > p.BounceLimit.Max {
+			d.Action, d.Reason, d.RetryAt = Defer, ReasonRateLimit, end
+		}
+	case sendNotice && p.NoticeLimit.Max > 0:
+		key, _ := p.NoticeLimit.current("notice", p.now())
+		n, err := store.Count(ctx, key, p.NoticeLimit.window())
+		if err != nil {
+			return false, 0, p.storeFailed(ctx, ev, d, err)
+		}
+		if n > p.NoticeLimit.Max {
+			if _, err := store.Count(ctx, "rate\x00notice-suppressed", suppressedNoticesFor); err != nil {
+				return false, 0, p.storeFailed(ctx, ev, d, err)
+			}
+			return false, 0, nil
+		}
+		if suppressed, err = store.Take(ctx, "rate\x00notice-suppressed"); err != nil {
+			return false, 0, p.storeFailed(ctx, ev, d, err)
+		}
+	}
+	return sendNotice, suppressed, nil
+}
+
+// storeFailed turns d into a defer for a Store error, and logs the error;
+// an ended ctx is an error instead.
+func (p *Policy) storeFailed(ctx context.Context, ev *Event, d *Decision, err error) error {
+	if ctxErr(ctx) != nil {
+		return fmt.Errorf("policy: rate limit: %w", err)
+	}
+	if p.Logger != nil {
+		p.Logger.LogAttrs(ctx, slog.LevelWarn, "rate limit store failed: deferring",
+			slog.String("return_path", ev.ReturnPath), slog.String("would_be", string(d.Action)), slog.Any("error", err))
+	}
+	*d = Decision{Action: Defer, Reason: ReasonRateLimit, SPF: d.SPF, SPFSource: d.SPFSource,
+		Reported: d.Reported, Suppressed: d.Suppressed, RetryAt: p.now().Add(orDefault(p.RetryAfter, DefaultRetryAfter))}
+	return nil
+}
