@@ -136,27 +136,8 @@ func eventError(field, format string, a ...any) error {
 // Its errors are *dsn.FieldError values wrapping ErrInvalidEvent, naming
 // the field as in the bouncecheck event JSON ("recipients[0].address").
 func (ev *Event) Validate() error {
-	rp, err := smtpsyntax.ReversePath(ev.ReturnPath)
-	if err == nil && rp != "" {
-		err = smtpsyntax.CheckMailbox(rp, ev.SMTPUTF8)
-	}
-	if err != nil {
-		return eventError("return_path", "%s", err)
-	}
-	// RFC 3464 §2.2.4: Received-From-MTA has no room for an IPv6 zone.
-	if ev.ClientIP.Zone() != "" {
-		return eventError("client_ip", "%s has a zone, which is local to this host", ev.ClientIP)
-	}
-	// RFC 5321 §4.1.1.1: a Domain or an address literal, in ASCII.
-	if ev.HELO != "" {
-		if err := smtpsyntax.CheckDomain(ev.HELO); err != nil {
-			return eventError("helo", "%s", err)
-		}
-	}
-	if ev.SPF != "" {
-		if r, err := spf.ParseResult(string(ev.SPF)); err != nil || r != ev.SPF {
-			return eventError("spf", "unknown SPF result %q", ev.SPF)
-		}
+	if err := validateReceipt(ev.ReturnPath, ev.ClientIP, ev.HELO, ev.SPF, ev.SMTPUTF8); err != nil {
+		return err
 	}
 	switch ev.Verdict {
 	case "", Spam, Virus:
@@ -277,4 +258,33 @@ func splitDiagnostic(s string) (typ, text string, err error) {
 		return "", "", errors.New("control character in the text (RFC 3464 §2.3.6)")
 	}
 	return typ, text, nil
+}
+
+// validateReceipt checks what an event records of the message's receipt,
+// for Event and ReplyEvent alike: the return path, the client's address
+// and HELO name, and the SPF result recorded.
+func validateReceipt(returnPath string, ip netip.Addr, helo string, result spf.Result, smtputf8 bool) error {
+	rp, err := smtpsyntax.ReversePath(returnPath)
+	if err == nil && rp != "" {
+		err = smtpsyntax.CheckMailbox(rp, smtputf8)
+	}
+	if err != nil {
+		return eventError("return_path", "%s", err)
+	}
+	// RFC 3464 §2.2.4: Received-From-MTA has no room for an IPv6 zone.
+	if ip.Zone() != "" {
+		return eventError("client_ip", "%s has a zone, which is local to this host", ip)
+	}
+	// RFC 5321 §4.1.1.1: a Domain or an address literal, in ASCII.
+	if helo != "" {
+		if err := smtpsyntax.CheckDomain(helo); err != nil {
+			return eventError("helo", "%s", err)
+		}
+	}
+	if result != "" {
+		if r, err := spf.ParseResult(string(result)); err != nil || r != result {
+			return eventError("spf", "unknown SPF result %q", result)
+		}
+	}
+	return nil
 }

@@ -89,26 +89,8 @@ const (
 // wrapping ErrInvalidEvent, naming the field as in the bouncecheck reply
 // event JSON ("addresses[1]").
 func (ev *ReplyEvent) Validate() error {
-	rp, err := smtpsyntax.ReversePath(ev.ReturnPath)
-	if err == nil && rp != "" {
-		err = smtpsyntax.CheckMailbox(rp, ev.SMTPUTF8)
-	}
-	if err != nil {
-		return eventError("return_path", "%s", err)
-	}
-	if ev.ClientIP.Zone() != "" {
-		return eventError("client_ip", "%s has a zone, which is local to this host", ev.ClientIP)
-	}
-	// RFC 5321 §4.1.1.1: a Domain or an address literal, in ASCII.
-	if ev.HELO != "" {
-		if err := smtpsyntax.CheckDomain(ev.HELO); err != nil {
-			return eventError("helo", "%s", err)
-		}
-	}
-	if ev.SPF != "" {
-		if r, err := spf.ParseResult(string(ev.SPF)); err != nil || r != ev.SPF {
-			return eventError("spf", "unknown SPF result %q", ev.SPF)
-		}
+	if err := validateReceipt(ev.ReturnPath, ev.ClientIP, ev.HELO, ev.SPF, ev.SMTPUTF8); err != nil {
+		return err
 	}
 	if err := ev.validateUser(); err != nil {
 		return err

@@ -98,18 +98,7 @@ func (d ReplyDecision) why() string {
 	case ReplyStoreUnavailable:
 		return "the store of replies sent could not answer"
 	}
-	s := "SPF " + string(d.SPF.Result)
-	if d.SPF.Domain != "" {
-		s += " for " + d.SPF.Domain
-	}
-	switch d.SPFSource {
-	case SourceRecorded:
-		s += " (recorded at receipt)"
-	case SourceEvaluated:
-		s += " (evaluated now)"
-	default:
-		s += " (no result recorded, none evaluated)"
-	}
+	s := spfWhy(d.SPF, d.SPFSource)
 	switch {
 	case d.Reason == ReplySPFTempErrorExpired:
 		return s + ", still unresolved past the defer window"

@@ -175,18 +175,7 @@ func (d Decision) why() string {
 	case ReasonRateLimit:
 		return "the rate limit of bounces to the return path's domain is reached, or its count could not be kept"
 	}
-	s := "SPF " + string(d.SPF.Result)
-	if d.SPF.Domain != "" {
-		s += " for " + d.SPF.Domain
-	}
-	switch d.SPFSource {
-	case SourceRecorded:
-		s += " (recorded at receipt)"
-	case SourceEvaluated:
-		s += " (evaluated now)"
-	default:
-		s += " (no result recorded, none evaluated)"
-	}
+	s := spfWhy(d.SPF, d.SPFSource)
 	switch {
 	case d.Reason == ReasonSPFTempErrorExpired:
 		return s + ", still unresolved past the defer window"
@@ -196,4 +185,22 @@ func (d Decision) why() string {
 		return s + ": waiting for DNS"
 	}
 	return s + ": the return path is not shown genuine"
+}
+
+// spfWhy names an SPF verdict and where it came from, the start of the
+// explanation of every SPF-decided bounce and reply.
+func spfWhy(v spf.Verdict, src Source) string {
+	s := "SPF " + string(v.Result)
+	if v.Domain != "" {
+		s += " for " + v.Domain
+	}
+	switch src {
+	case SourceRecorded:
+		s += " (recorded at receipt)"
+	case SourceEvaluated:
+		s += " (evaluated now)"
+	default:
+		s += " (no result recorded, none evaluated)"
+	}
+	return s
 }
