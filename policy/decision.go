@@ -125,10 +125,7 @@ func (d Decision) LogValue() slog.Value {
 		slog.String("reason", string(d.Reason)),
 	}
 	if d.SPF.Result != "" {
-		attrs = append(attrs, slog.Group("spf",
-			slog.String("result", string(d.SPF.Result)),
-			slog.String("source", string(d.SPFSource)),
-			slog.String("domain", d.SPF.Domain)))
+		attrs = append(attrs, spfAttr(d.SPF, d.SPFSource))
 	}
 	if d.Reported != nil {
 		attrs = append(attrs, slog.Any("reported", d.Reported))
@@ -153,4 +150,12 @@ func (d Decision) LogValue() slog.Value {
 		attrs = append(attrs, slog.Time("retry_at", d.RetryAt))
 	}
 	return slog.GroupValue(attrs...)
+}
+
+// spfAttr is the SPF verdict a decision used, and its source, for logs.
+func spfAttr(v spf.Verdict, src Source) slog.Attr {
+	return slog.Group("spf",
+		slog.String("result", string(v.Result)),
+		slog.String("source", string(src)),
+		slog.String("domain", v.Domain))
 }

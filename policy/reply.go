@@ -284,10 +284,7 @@ func (d ReplyDecision) LogValue() slog.Value {
 		slog.String("reason", string(d.Reason)),
 	}
 	if d.SPF.Result != "" {
-		attrs = append(attrs, slog.Group("spf",
-			slog.String("result", string(d.SPF.Result)),
-			slog.String("source", string(d.SPFSource)),
-			slog.String("domain", d.SPF.Domain)))
+		attrs = append(attrs, spfAttr(d.SPF, d.SPFSource))
 	}
 	if d.Reply != nil {
 		attrs = append(attrs, slog.String("reply_to", d.Reply.RcptTo), slog.Int64("reply_bytes", d.Reply.Size))

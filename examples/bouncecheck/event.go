@@ -56,14 +56,8 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 		SPF: spf.Result(strings.ToLower(e.SPF)),
 	}
 	var err error
-	if e.ClientIP != "" {
-		if ev.ClientIP, err = netip.ParseAddr(e.ClientIP); err != nil {
-			return ev, usageErrorf("event: client_ip: %q is not an IP address", e.ClientIP)
-		}
-		ev.ClientIP = ev.ClientIP.Unmap()
-	}
-	if ev.ReceivedAt, err = parseDate("received_at", e.ReceivedAt); err != nil {
-		return ev, usageErrorf("event: %v", err)
+	if ev.ClientIP, ev.ReceivedAt, err = parseReceipt(e.ClientIP, e.ReceivedAt); err != nil {
+		return ev, err
 	}
 	if ev.EnvID, err = dsn.ParseEnvID(e.EnvID); err != nil {
 		return ev, usageErrorf("event: envid: %v", err)
@@ -128,4 +122,18 @@ func parseDate(field, s string) (time.Time, error) {
 		return t, fmt.Errorf("%s: %q is not an RFC 3339 date", field, s)
 	}
 	return t, nil
+}
+
+// parseReceipt reads the client_ip and received_at of an event.
+func parseReceipt(clientIP, receivedAt string) (ip netip.Addr, at time.Time, err error) {
+	if clientIP != "" {
+		if ip, err = netip.ParseAddr(clientIP); err != nil {
+			return ip, at, usageErrorf("event: client_ip: %q is not an IP address", clientIP)
+		}
+		ip = ip.Unmap()
+	}
+	if at, err = parseDate("received_at", receivedAt); err != nil {
+		return ip, at, usageErrorf("event: %v", err)
+	}
+	return ip, at, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,14 +133,8 @@ func (e *replyEventJSON) toReplyEvent(dir string) (policy.ReplyEvent, error) {
 		SPF: spf.Result(strings.ToLower(e.SPF)),
 	}
 	var err error
-	if e.ClientIP != "" {
-		if ev.ClientIP, err = netip.ParseAddr(e.ClientIP); err != nil {
-			return ev, usageErrorf("event: client_ip: %q is not an IP address", e.ClientIP)
-		}
-		ev.ClientIP = ev.ClientIP.Unmap()
-	}
-	if ev.ReceivedAt, err = parseDate("received_at", e.ReceivedAt); err != nil {
-		return ev, usageErrorf("event: %v", err)
+	if ev.ClientIP, ev.ReceivedAt, err = parseReceipt(e.ClientIP, e.ReceivedAt); err != nil {
+		return ev, err
 	}
 	// The message is found as decide finds it.
 	msg := eventJSON{Message: e.Message, MessageFile: e.MessageFile}
