@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 )
@@ -10,8 +9,6 @@ import (
 // zone): an inline message of tens of megabytes fits, and an endless input
 // (/dev/zero, a pipe) fails instead of filling memory.
 const maxInputSize = 64 << 20
-
-var errTooLarge = fmt.Errorf("larger than %d MiB", maxInputSize>>20)
 
 // openInput opens an input file named on the command line; "-" is stdin.
 // A file that cannot be opened or read is invalid input (exit 2), like bad
@@ -36,18 +33,4 @@ func readJSON(name, what string, stdin io.Reader, v any) error {
 		return usageErrorf("%s: %v", what, err)
 	}
 	return nil
-}
-
-// capReader reads r, failing with errTooLarge past n bytes.
-type capReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if c.n -= int64(n); c.n < 0 {
-		return n, errTooLarge
-	}
-	return n, err
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/capped"
 )
 
 // decodeStrict decodes the one JSON object in r into v, a pointer to a
@@ -17,7 +19,7 @@ import (
 // nothing may follow the object. Errors name the value's path, such as
 // "recipients[0].address", and JSON kinds, never a Go type.
 func decodeStrict(r io.Reader, v any) error {
-	d := strictDecoder{json.NewDecoder(&capReader{r, maxInputSize})}
+	d := strictDecoder{json.NewDecoder(capped.Reader(r, maxInputSize))}
 	d.dec.UseNumber()
 	if err := d.value(reflect.ValueOf(v).Elem(), ""); err != nil {
 		return err

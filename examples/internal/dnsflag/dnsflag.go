@@ -5,7 +5,6 @@ package dnsflag
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/capped"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
@@ -24,9 +24,6 @@ const MaxZoneSize = 64 << 20
 // ErrUsage marks an error in the value of -dns or -zone, as opposed to a
 // failure to read the system's resolver configuration.
 var ErrUsage = errors.New("dnsflag: bad -dns or -zone value")
-
-// errTooLarge reports a zone file over MaxZoneSize.
-var errTooLarge = fmt.Errorf("larger than %d MiB", MaxZoneSize>>20)
 
 // New returns the resolver the -dns and -zone flags ask for: a DNS server
 // (port 53 when none is given), a zone file read with origin ".", or, with
@@ -48,7 +45,7 @@ func New(dnsAddr, zoneFile string) (spf.Resolver, error) {
 			return nil, usageErrorf("-zone: %v", err)
 		}
 		defer f.Close()
-		z, err := resolver.NewZone(&capReader{f, MaxZoneSize}, ".")
+		z, err := resolver.NewZone(capped.Reader(f, MaxZoneSize), ".")
 		if err != nil {
 			return nil, usageErrorf("-zone %s: %v", zoneFile, err)
 		}
@@ -99,18 +96,4 @@ func (e usageError) Is(target error) bool { return target == ErrUsage }
 
 func usageErrorf(format string, a ...any) error {
 	return usageError{fmt.Errorf(format, a...)}
-}
-
-// capReader reads r, failing with errTooLarge past n bytes.
-type capReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if c.n -= int64(n); c.n < 0 {
-		return n, errTooLarge
-	}
-	return n, err
 }
