@@ -74,23 +74,20 @@ func isBulkPrecedence(v string) bool {
 
 // namesAny reports whether the address list v (RFC 5322 §3.4) holds one
 // of addrs, compared without regard to case. A list net/mail cannot read
-// whole is read element by element, split at commas; what neither reads
-// names no one.
+// names no one: split at commas, its pieces would take a quoted local
+// part or a comment for an address, and a responder in doubt does not
+// reply (RFC 3834 §2).
 func namesAny(v string, addrs []string) bool {
 	if !strings.ContainsAny(v, " \t<>()\",;:\\") {
 		return matchAddress(v, addrs) // a bare addr-spec, the common case
 	}
 	parser := mail.AddressParser{WordDecoder: &mime.WordDecoder{CharsetReader: anyCharset}}
-	if list, err := parser.ParseList(v); err == nil {
-		for _, a := range list {
-			if matchAddress(a.Address, addrs) {
-				return true
-			}
-		}
+	list, err := parser.ParseList(v)
+	if err != nil {
 		return false
 	}
-	for elem := range strings.SplitSeq(v, ",") {
-		if a, err := parser.Parse(elem); err == nil && matchAddress(a.Address, addrs) {
+	for _, a := range list {
+		if matchAddress(a.Address, addrs) {
 			return true
 		}
 	}
