@@ -32,13 +32,21 @@ type QueueRecipient struct {
 // queuePoll is how often WaitQueueEmpty looks at the queue.
 const queuePoll = 100 * time.Millisecond
 
-// Queue lists the messages in the queue (postqueue -j).
+// Queue lists the messages in the queue (postqueue -j), each once.
 func (in *Instance) Queue(ctx context.Context) ([]QueueEntry, error) {
 	out, err := in.postqueue(ctx, "-j")
 	if err != nil {
 		return nil, err
 	}
+	return parseQueue(out)
+}
+
+// parseQueue reads postqueue -j's output. showq walks the queue
+// directories one after another, so a message moving from active to
+// deferred meanwhile is listed in both: the later listing is kept.
+func parseQueue(out []byte) ([]QueueEntry, error) {
 	var entries []QueueEntry
+	at := make(map[string]int)
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 16<<20) // one line per message, all its recipients in it
 	for sc.Scan() {
@@ -46,6 +54,11 @@ func (in *Instance) Queue(ctx context.Context) ([]QueueEntry, error) {
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return nil, fmt.Errorf("postfixtest: postqueue -j: %w", err)
 		}
+		if i, seen := at[e.QueueID]; seen {
+			entries[i] = e
+			continue
+		}
+		at[e.QueueID] = len(entries)
 		entries = append(entries, e)
 	}
 	return entries, sc.Err()
