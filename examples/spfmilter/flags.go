@@ -5,12 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -33,7 +32,7 @@ func (e usageError) Is(target error) bool { return target == errUsage }
 
 // config is what the flags say; every session shares it, read-only.
 type config struct {
-	listen listenAddr
+	listen milterflag.Addr
 	// authservID names this host in the fields it writes and is how it
 	// knows the fields that claim to be its own (RFC 8601 §2.5).
 	authservID string
@@ -93,8 +92,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	case cfg.timeout < time.Second:
 		return cfg, usageErrorf("-timeout %v: at least 1s", cfg.timeout)
 	}
-	if cfg.listen, err = parseListen(*listen); err != nil {
-		return cfg, err
+	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
+		return cfg, usageError{err}
 	}
 	if cfg.authservID == "" {
 		if cfg.authservID, err = os.Hostname(); err != nil {
@@ -107,59 +106,4 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 		return cfg, usageErrorf("-authserv-id %q: %v", cfg.authservID, err)
 	}
 	return cfg, nil
-}
-
-// listenAddr is where the milter listens: network "tcp" or "unix".
-type listenAddr struct{ network, address string }
-
-// String gives the address in the -listen syntax.
-func (a listenAddr) String() string {
-	if a.network == "unix" {
-		return "unix:" + a.address
-	}
-	return "inet:" + a.address
-}
-
-// parseListen reads a -listen value, in Postfix's notation for milters:
-// inet:HOST:PORT (HOST an IPv6 address in brackets, or empty for all
-// addresses) or unix:PATH; sendmail's local:PATH is taken too.
-func parseListen(s string) (listenAddr, error) {
-	kind, addr, _ := strings.Cut(s, ":")
-	switch strings.ToLower(kind) {
-	case "unix", "local":
-		if addr == "" {
-			return listenAddr{}, usageErrorf("-listen %q: no socket path", s)
-		}
-		return listenAddr{"unix", addr}, nil
-	case "inet":
-		_, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return listenAddr{}, usageErrorf("-listen %q: %v", s, err)
-		}
-		// Port 0 picks a free port, which the log then names.
-		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-			return listenAddr{}, usageErrorf("-listen %q: port %q is not a number from 0 to 65535", s, port)
-		}
-		return listenAddr{"tcp", addr}, nil
-	}
-	return listenAddr{}, usageErrorf("-listen %q: want inet:HOST:PORT or unix:PATH", s)
-}
-
-// listen opens the listener. A unix socket left behind by a milter that
-// did not stop cleanly, which nothing answers on, is removed first.
-func (a listenAddr) listen() (net.Listener, error) {
-	if a.network == "unix" {
-		if fi, err := os.Lstat(a.address); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			if c, err := net.Dial("unix", a.address); err == nil {
-				c.Close()
-			} else {
-				os.Remove(a.address)
-			}
-		}
-	}
-	ln, err := net.Listen(a.network, a.address)
-	if err != nil {
-		return nil, fmt.Errorf("-listen %s: %w", a, err)
-	}
-	return ln, nil
 }

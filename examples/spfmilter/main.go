@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 )
 
 // shutdownGrace is how long a stop waits for open sessions before it
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // listenAndServe listens where f.cfg says and serves milter sessions
 // until ctx is done.
 func listenAndServe(ctx context.Context, f *filter) error {
-	ln, err := f.cfg.listen.listen()
+	ln, err := f.cfg.listen.Listen()
 	if err != nil {
 		return err
 	}
@@ -80,27 +81,7 @@ func listenAndServe(ctx context.Context, f *filter) error {
 }
 
 // serve serves milter sessions on ln until ctx is done, then stops
-// gracefully: no new connection is accepted, open sessions get grace to
-// finish and are then closed.
+// gracefully within grace.
 func serve(ctx context.Context, ln net.Listener, f *filter, grace time.Duration) error {
-	srv := f.newServer()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
-		srv.Close()
-		if err != nil {
-			err = fmt.Errorf("serving %s: %w", f.cfg.listen, err)
-		}
-		return err
-	case <-ctx.Done():
-	}
-	f.log.Info("stopping", "grace", grace)
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		f.log.Warn("sessions closed unfinished", "err", err)
-	}
-	<-done
-	return nil
+	return milterflag.Serve(ctx, ln, f.newServer(), grace, f.log)
 }
