@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -260,4 +261,153 @@ func TestPostfixRecordsAboveReceived(t *testing.T) {
 	}
 	assert.Contains(t, log.String(), "action=record result=pass")
 	assert.Contains(t, log.String(), "action=record result=fail")
+}
+
+// TestPostfixDeletesPlantedFields: a forged sender's message carrying a
+// Received-SPF pass with receiver= us and an Authentication-Results with
+// our authserv-id, sent by swaks and by go-smtp, reaches the mailbox with
+// only our fields of those names (and another host's, untouched); the
+// decision takes our fail, never the planted pass.
+func TestPostfixDeletesPlantedFields(t *testing.T) {
+	ctx := postfixContext(t)
+	pf, log := withPostfix(t, testConfig(nil), postfixtest.Config{})
+	const othersAR = "mx.other.example; spf=pass smtp.mailfrom=forged.example"
+
+	out, err := pf.Swaks(ctx, "--from", forged, "--to", localUser, "--header", "Subject: planted-swaks",
+		"--add-header", "Received-SPF: "+plantedRS, "--add-header", "Authentication-Results: "+plantedAR,
+		"--add-header", "Authentication-Results: "+othersAR)
+	require.NoError(t, err, out)
+	require.NoError(t, pf.Send(ctx, forged, []string{localUser}, testMessage(forged, "planted-gosmtp",
+		"Received-SPF: "+plantedRS, "Authentication-Results: "+plantedAR, "Authentication-Results: "+othersAR)))
+
+	for _, marker := range []string{"Subject: planted-swaks", "planted-gosmtp@test.example"} {
+		msg := delivered(ctx, t, pf, marker)
+		fields := headerFields(t, msg)
+		rcvd := indexOf(fields, "Received")
+		require.NotEqual(t, -1, rcvd, marker)
+		rs := named(fields, receivedSPF)
+		require.Len(t, rs, 1, "%s: only our Received-SPF: %q", marker, fields)
+		assert.True(t, strings.HasPrefix(rs[0], "fail ("+ourID+": "), "%s: ours, fail: %q", marker, rs[0])
+		assert.Equal(t, []string{ourID + "; spf=fail smtp.mailfrom=forged.example", othersAR}, named(fields, authResults),
+			"%s: ours on top; another host's is not ours to delete", marker)
+		assert.Less(t, indexOf(fields, receivedSPF), rcvd, marker)
+		assert.NotContains(t, string(msg), "spf=pass smtp.mailfrom="+forged, marker)
+		assert.NotContains(t, string(msg), "receiver="+ourID+"; client-ip=127.0.0.1; helo=", marker)
+
+		d := decide(t, forged, msg)
+		assert.Equal(t, policy.SourceRecorded, d.SPFSource, marker)
+		assert.Equal(t, spf.Fail, d.SPF.Result, marker)
+		assert.Equal(t, policy.Drop, d.Action, marker)
+		assert.Nil(t, d.DSN, marker)
+	}
+	assert.Equal(t, 2, strings.Count(log.String(), `deleted="Received-SPF#1 (receiver= names us), Authentication-Results#1 (authserv-id is ours)"`), log.String())
+}
+
+// TestPostfixRejectsFail: with -reject-fail Postfix relays the milter's
+// 550 5.7.23 to the SMTP client at MAIL FROM for the forged sender, and
+// delivers nothing; the genuine sender's message still goes through.
+func TestPostfixRejectsFail(t *testing.T) {
+	ctx := postfixContext(t)
+	pf, _ := withPostfix(t, testConfig(func(c *config) { c.rejectFail = true }), postfixtest.Config{})
+
+	err := pf.Send(ctx, forged, []string{localUser}, testMessage(forged, "rejected"))
+	var se *smtp.SMTPError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 550, se.Code, se.Error())
+	assert.Equal(t, smtp.EnhancedCode{5, 7, 23}, se.EnhancedCode, se.Error())
+	assert.Contains(t, se.Message, "forged.example does not designate 127.0.0.1 as permitted sender", "the explanation")
+
+	out, err := pf.Swaks(ctx, "--from", forged, "--to", localUser, "--header", "Subject: rejected-swaks")
+	require.Error(t, err)
+	assert.Regexp(t, `(?m)^ -> MAIL FROM:<`+regexp.QuoteMeta(forged)+`>\r?\n<\*\* +550 5\.7\.23 `, out, "refused at MAIL FROM")
+
+	require.NoError(t, pf.Send(ctx, genuine, []string{localUser}, testMessage(genuine, "accepted")))
+	delivered(ctx, t, pf, "accepted@test.example")
+	require.NoError(t, pf.WaitQueueEmpty(ctx))
+	assert.NotContains(t, pf.Mailbox("user"), "rejected")
+	assert.Equal(t, 2, strings.Count(pf.Log(), "milter-reject: MAIL from"), pf.Log())
+}
+
+// TestPostfixMilterDown: with the milter down, milter_default_action =
+// tempfail makes Postfix answer 451 4.7.1 and accept nothing, while
+// accept lets the message in unmarked with the planted field intact (the
+// README's reason for tempfail). Once the milter is up, the same send is
+// accepted and marked, the planted field gone.
+func TestPostfixMilterDown(t *testing.T) {
+	planted := func(id string) []byte {
+		return testMessage(forged, id, "Received-SPF: "+plantedRS, "Authentication-Results: "+plantedAR)
+	}
+	t.Run("tempfail", func(t *testing.T) {
+		ctx := postfixContext(t)
+		ln := reservePort(t)
+		pf := postfixtest.Start(t, postfixtest.Config{SMTPDMilters: []string{"inet:" + ln.Addr().String()}, MilterDefaultAction: "tempfail"})
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close()) // down
+
+		err := pf.Send(ctx, forged, []string{localUser}, planted("down"))
+		var se *smtp.SMTPError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, 451, se.Code, se.Error())
+		assert.Equal(t, smtp.EnhancedCode{4, 7, 1}, se.EnhancedCode, se.Error())
+		q, err := pf.Queue(ctx)
+		require.NoError(t, err)
+		assert.Empty(t, q, "nothing accepted")
+		assert.Empty(t, pf.Mailbox("user"))
+
+		up(ctx, t, pf, addr, planted)
+	})
+	t.Run("accept", func(t *testing.T) {
+		ctx := postfixContext(t)
+		ln := reservePort(t)
+		pf := postfixtest.Start(t, postfixtest.Config{SMTPDMilters: []string{"inet:" + ln.Addr().String()}, MilterDefaultAction: "accept"})
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+
+		require.NoError(t, pf.Send(ctx, forged, []string{localUser}, planted("down")))
+		msg := delivered(ctx, t, pf, "down@test.example")
+		fields := headerFields(t, msg)
+		assert.Equal(t, []string{plantedRS}, named(fields, receivedSPF), "the planted field survives, naming us")
+		assert.Equal(t, []string{plantedAR}, named(fields, authResults))
+		// It is below Postfix's Received, where the trust walk does not
+		// look: Decide evaluates SPF anew. A reader that does not walk
+		// the header in order would take the planted pass.
+		assert.Greater(t, indexOf(fields, receivedSPF), indexOf(fields, "Received"))
+		d := decide(t, forged, msg)
+		assert.Equal(t, policy.SourceEvaluated, d.SPFSource)
+		assert.Equal(t, spf.Fail, d.SPF.Result)
+
+		up(ctx, t, pf, addr, planted)
+	})
+}
+
+// up starts the milter at addr, where Postfix looks for it, and sends
+// the planted message again: it is accepted and marked, the planted
+// fields gone.
+func up(ctx context.Context, t *testing.T, pf *postfixtest.Instance, addr string, planted func(string) []byte) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	log := serveMilterOn(t, ln, testConfig(nil))
+	require.NoError(t, pf.Send(ctx, forged, []string{localUser}, planted("up")))
+	msg := delivered(ctx, t, pf, "up@test.example")
+	fields := headerFields(t, msg)
+	rs := named(fields, receivedSPF)
+	require.Len(t, rs, 1, "%q", fields)
+	assert.True(t, strings.HasPrefix(rs[0], "fail ("+ourID+": "), rs[0])
+	assert.Equal(t, []string{ourID + "; spf=fail smtp.mailfrom=forged.example"}, named(fields, authResults))
+	d := decide(t, forged, msg)
+	assert.Equal(t, policy.SourceRecorded, d.SPFSource)
+	assert.Equal(t, spf.Fail, d.SPF.Result)
+	assert.Contains(t, log.String(), "action=record result=fail")
+	require.NoError(t, pf.WaitQueueEmpty(ctx))
+}
+
+// reservePort takes a free loopback port for a milter that is not yet
+// (or no longer) there; the caller closes it.
+func reservePort(t *testing.T) net.Listener {
+	t.Helper()
+	postfixtest.Available(t)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	return ln
 }
