@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -31,10 +32,12 @@ import (
 
 // postfixZone is the senders' DNS as the Postfix tests see it: Postfix's
 // smtpd hands the milter its client, 127.0.0.1, which genuine.example
-// designates and forged.example does not.
+// designates and forged.example does not; temp.example's DNS fails
+// (SERVFAIL).
 const postfixZone = `
 genuine.example.  TXT "v=spf1 ip4:127.0.0.0/8 -all"
 forged.example.   TXT "v=spf1 -all"
+temp.example.     TXT "v=spf1 -all"
 `
 
 const (
@@ -58,6 +61,7 @@ const (
 func postfixZoneResolver(t *testing.T) *spftest.Zone {
 	z, err := spftest.NewZone(strings.NewReader(postfixZone), ".")
 	require.NoError(t, err)
+	z.Inject("temp.example", spftest.ServFail)
 	return z
 }
 
@@ -128,6 +132,20 @@ func delivered(ctx context.Context, t *testing.T, pf *postfixtest.Instance, mark
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// waitLog waits until Postfix's log, which postlogd writes as it comes,
+// has s n times.
+func waitLog(ctx context.Context, t *testing.T, pf *postfixtest.Instance, s string, n int) {
+	t.Helper()
+	for strings.Count(pf.Log(), s) < n {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("not %d× %q in the log: %v\n%s", n, s, ctx.Err(), pf.Log())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	assert.Equal(t, n, strings.Count(pf.Log(), s), pf.Log())
 }
 
 // mboxStart is the "From " line that starts each message of an mbox.
@@ -238,7 +256,6 @@ func TestPostfixRecordsAboveReceived(t *testing.T) {
 		require.NoError(t, pf.Send(ctx, tt.from, []string{localUser}, testMessage(tt.from, id)))
 		msg := delivered(ctx, t, pf, id+"@test.example")
 		fields := headerFields(t, msg)
-		t.Logf("%s: delivered header: %q", tt.from, fields)
 
 		rs, ar, rcvd := indexOf(fields, receivedSPF), indexOf(fields, authResults), indexOf(fields, "Received")
 		require.NotEqual(t, -1, rcvd)
@@ -325,7 +342,32 @@ func TestPostfixRejectsFail(t *testing.T) {
 	delivered(ctx, t, pf, "accepted@test.example")
 	require.NoError(t, pf.WaitQueueEmpty(ctx))
 	assert.NotContains(t, pf.Mailbox("user"), "rejected")
-	assert.Equal(t, 2, strings.Count(pf.Log(), "milter-reject: MAIL from"), pf.Log())
+	waitLog(ctx, t, pf, "milter-reject: MAIL from", 2)
+}
+
+// TestPostfixTempfailsTemperror: with -tempfail-temperror Postfix relays
+// the milter's 451 4.7.24 at MAIL FROM when the sender's DNS fails, and
+// accepts nothing; without it the message is accepted and temperror
+// recorded.
+func TestPostfixTempfailsTemperror(t *testing.T) {
+	const sender = "carol@temp.example"
+	ctx := postfixContext(t)
+	pf, _ := withPostfix(t, testConfig(func(c *config) { c.tempfailTemperror = true }), postfixtest.Config{})
+	err := pf.Send(ctx, sender, []string{localUser}, testMessage(sender, "temperror"))
+	var se *smtp.SMTPError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 451, se.Code, se.Error())
+	assert.Equal(t, smtp.EnhancedCode{4, 7, 24}, se.EnhancedCode, se.Error())
+	waitLog(ctx, t, pf, "milter-reject: MAIL from", 1)
+	q, err := pf.Queue(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, q)
+
+	pf, _ = withPostfix(t, testConfig(nil), postfixtest.Config{})
+	require.NoError(t, pf.Send(ctx, sender, []string{localUser}, testMessage(sender, "temperror")))
+	rs := named(headerFields(t, delivered(ctx, t, pf, "temperror@test.example")), receivedSPF)
+	require.Len(t, rs, 1)
+	assert.True(t, strings.HasPrefix(rs[0], "temperror ("+ourID+": "), rs[0])
 }
 
 // TestPostfixMilterDown: with the milter down, milter_default_action =
@@ -410,4 +452,78 @@ func reservePort(t *testing.T) net.Listener {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
 	return ln
+}
+
+// TestPostfixDeletesByIndex: the milter deletes by the per-name index of
+// SMFIR_CHGHEADER. Against Postfix's own numbering, with several planted
+// fields of each name, names in other cases and another host's fields
+// between them, exactly the ones claiming us go and the others stay, in
+// order.
+func TestPostfixDeletesByIndex(t *testing.T) {
+	ctx := postfixContext(t)
+	pf, _ := withPostfix(t, testConfig(nil), postfixtest.Config{})
+	const (
+		othersRS = "pass (mx.other.example: domain of " + forged + " designates 127.0.0.1 as permitted sender) receiver=mx.other.example; identity=mailfrom"
+		othersAR = "mx.other.example; spf=pass smtp.mailfrom=forged.example"
+	)
+	require.NoError(t, pf.Send(ctx, forged, []string{localUser}, testMessage(forged, "by-index",
+		"received-spf: "+plantedRS,
+		"Received-SPF: "+othersRS,
+		"AUTHENTICATION-RESULTS: "+plantedAR,
+		"Authentication-Results: "+othersAR,
+		"Received-Spf: "+plantedRS,
+		"Authentication-Results: "+ourID+"; dkim=pass header.d=forged.example",
+		"Received-SPF: "+othersRS+"; x=2",
+		// Folded: Postfix hands the milter the value with its line breaks.
+		"Received-SPF: pass\r\n\treceiver="+ourID+";\r\n identity=mailfrom; envelope-from="+forged,
+		"Authentication-Results:\r\n  "+ourID+";\r\n\tspf=pass smtp.mailfrom=forged.example",
+		// White space before the colon (RFC 5322 §4.5.8, obsolete): Postfix
+		// hands the milter the bare name.
+		"Received-SPF : "+plantedRS,
+		"Authentication-Results\t: "+plantedAR,
+	)))
+	fields := headerFields(t, delivered(ctx, t, pf, "by-index@test.example"))
+	rs := named(fields, receivedSPF)
+	require.Len(t, rs, 3, "%q", fields)
+	assert.True(t, strings.HasPrefix(rs[0], "fail ("+ourID+": "), rs[0])
+	assert.Equal(t, []string{othersRS, othersRS + "; x=2"}, rs[1:])
+	assert.Equal(t, []string{ourID + "; spf=fail smtp.mailfrom=forged.example", othersAR}, named(fields, authResults))
+}
+
+// TestPostfixTransactionsOnOneConnection: each transaction of an SMTP
+// connection gets the verdict on its own return path; nothing carries
+// over from the one before.
+func TestPostfixTransactionsOnOneConnection(t *testing.T) {
+	ctx := postfixContext(t)
+	pf, _ := withPostfix(t, testConfig(nil), postfixtest.Config{})
+	c, err := smtp.Dial(pf.SMTPAddr())
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Hello(clientHELO))
+	senders := []string{genuine, forged, genuine, forged}
+	for i, from := range senders {
+		require.NoError(t, c.SendMail(from, []string{localUser}, strings.NewReader(string(testMessage(from, fmt.Sprint("conn", i))))))
+	}
+	// A transaction abandoned after RCPT (RSET) leaves nothing behind.
+	require.NoError(t, c.Mail(forged, nil))
+	require.NoError(t, c.Rcpt(localUser, nil))
+	require.NoError(t, c.Reset())
+	require.NoError(t, c.SendMail(genuine, []string{localUser}, strings.NewReader(string(testMessage(genuine, "conn-after-rset")))))
+	require.NoError(t, c.Quit())
+
+	for i, from := range append(senders, genuine) {
+		id := fmt.Sprint("conn", i)
+		if i == len(senders) {
+			id = "conn-after-rset"
+		}
+		msg := delivered(ctx, t, pf, id+"@test.example")
+		rs := named(headerFields(t, msg), receivedSPF)
+		require.Len(t, rs, 1, id)
+		v, _, err := spf.ParseReceivedSPF(rs[0])
+		require.NoError(t, err, id)
+		assert.Equal(t, from, v.Sender, id)
+		d := decide(t, from, msg)
+		assert.Equal(t, policy.SourceRecorded, d.SPFSource, id)
+		assert.Equal(t, map[string]spf.Result{genuine: spf.Pass, forged: spf.Fail}[from], d.SPF.Result, id)
+	}
 }
