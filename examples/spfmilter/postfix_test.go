@@ -391,6 +391,9 @@ func TestPostfixMilterDown(t *testing.T) {
 		require.ErrorAs(t, err, &se)
 		assert.Equal(t, 451, se.Code, se.Error())
 		assert.Equal(t, smtp.EnhancedCode{4, 7, 1}, se.EnhancedCode, se.Error())
+		// Postfix gives the milter's failure at MAIL FROM, as it delays
+		// its own rejects.
+		waitLog(ctx, t, pf, "milter-reject: MAIL from localhost[127.0.0.1]: 451 4.7.1 ", 1)
 		q, err := pf.Queue(ctx)
 		require.NoError(t, err)
 		assert.Empty(t, q, "nothing accepted")
@@ -407,6 +410,7 @@ func TestPostfixMilterDown(t *testing.T) {
 
 		require.NoError(t, pf.Send(ctx, forged, []string{localUser}, planted("down")))
 		msg := delivered(ctx, t, pf, "down@test.example")
+		waitLog(ctx, t, pf, "warning: connect to Milter service inet:"+addr+": Connection refused", 1)
 		fields := headerFields(t, msg)
 		assert.Equal(t, []string{plantedRS}, named(fields, receivedSPF), "the planted field survives, naming us")
 		assert.Equal(t, []string{plantedAR}, named(fields, authResults))
