@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/deliver"
+	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
 // hostileServer plays a next hop that greets with greeting, answers EHLO
@@ -151,4 +152,52 @@ func TestSendHostileReplies(t *testing.T) {
 			assert.Less(t, time.Since(start), 3*time.Second)
 		})
 	}
+}
+
+// A sender chooses the return path a DSN goes to, and so its domain's MX
+// records, or an address literal: it must not be able to point the DSN
+// at this host (127.0.0.1, ::1, 0.0.0.0, which reaches this host too) or
+// at a link-local service (169.254.169.254, a cloud's metadata server),
+// where a listener may trust local mail. Such addresses are skipped;
+// with none left, the recipients fail for good (5.4.4, RFC 3463 §3.5:
+// unable to route). Private addresses (RFC 1918) are left to the
+// operator: internal MX hosts have them.
+func TestSendRefusesLocalAddresses(t *testing.T) {
+	const zone = `
+loop.example.   300 MX 10 mx.loop.example.
+mx.loop.example. 300 A 127.0.0.1
+zero.example.   300 MX 10 mx.zero.example.
+mx.zero.example. 300 A 0.0.0.0
+mapped.example. 300 MX 10 mx.mapped.example.
+mx.mapped.example. 300 AAAA ::ffff:127.0.0.1
+meta.example.   300 A 169.254.169.254
+six.example.    300 AAAA ::1
+mixed.example.  300 MX 10 mx.mixed.example.
+mx.mixed.example. 300 A 127.0.0.1
+mx.mixed.example. 300 A 192.0.2.1
+`
+	z, err := spftest.NewZone(strings.NewReader(zone), ".")
+	require.NoError(t, err)
+	w := &world{zone: z, route: map[string]string{}}
+	s := w.sink(t, "192.0.2.1")
+	local := w.sink(t, "127.0.0.1")
+	for _, ip := range []string{"0.0.0.0", "::ffff:127.0.0.1", "169.254.169.254", "::1", "127.0.0.2"} {
+		w.route[ip] = local.Addr()
+	}
+	for _, rcpt := range []string{
+		"a@loop.example", "a@zero.example", "a@mapped.example", "a@meta.example", "a@six.example",
+		"a@[127.0.0.1]", "a@[0.0.0.0]", "a@[IPv6:::1]", "a@[IPv6:::ffff:127.0.0.2]", "a@[169.254.169.254]", "a@[224.0.0.1]",
+	} {
+		t.Run(rcpt, func(t *testing.T) {
+			err := w.client().Send(context.Background(), env(rcpt), text(body))
+			assert.ErrorIs(t, err, deliver.ErrPermanent)
+			assert.NotErrorIs(t, err, deliver.ErrTemporary)
+			errs := failures(t, err)
+			require.Len(t, errs, 1)
+			assert.Equal(t, "5.4.4", errs[0].EnhancedCode)
+		})
+	}
+	assert.Zero(t, local.Connections(), "nothing reached this host")
+	require.NoError(t, w.client().Send(context.Background(), env("a@mixed.example"), text(body)), "the usable address is tried")
+	assert.Len(t, s.Messages(), 1)
 }
