@@ -43,6 +43,10 @@ func (e *fieldEdits) see(name, value, id string) {
 		index     int
 		why       string
 	)
+	// RFC 5322 §4.5.1: obsolete WSP may stand before the colon, and the
+	// policy's reader, like Postfix's is_header, takes the name without
+	// it; Postfix and Sendmail strip it, another MTA may not.
+	name = strings.TrimRight(name, " \t")
 	switch {
 	case strings.EqualFold(name, receivedSPF):
 		e.seenRS++
