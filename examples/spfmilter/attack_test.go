@@ -25,3 +25,18 @@ func TestClaimsObsoleteName(t *testing.T) {
 	require.Len(t, e.deletions, 1)
 	assert.Equal(t, fieldRef{authResults, 1, "authserv-id is ours"}, e.deletions[0])
 }
+
+// TestClaimsTrailingDot: "mx.hosted.example." is our name written as an
+// absolute domain (RFC 1034 §3.1). The policy does not read it as ours,
+// but a reader that compares domains as DNS does would: the field goes
+// (RFC 8601 §5), as nothing we vouch for is lost.
+func TestClaimsTrailingDot(t *testing.T) {
+	for field, value := range map[string]string{
+		authResults: "MX.Hosted.Example.; spf=pass smtp.mailfrom=pass.example",
+		receivedSPF: "pass receiver=mx.hosted.example.",
+	} {
+		var e fieldEdits
+		e.see(field, value, ourID)
+		assert.Len(t, e.deletions, 1, "%s: %s", field, value)
+	}
+}
