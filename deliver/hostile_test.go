@@ -17,9 +17,7 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
-// hostileServer plays a next hop that greets with greeting, answers EHLO
-// with ehlo, and, for each, calls its function to write; it counts the
-// bytes it got out.
+// hostileServer plays a next hop: play has each connection its way.
 func hostileServer(t *testing.T, play func(c net.Conn, r *bufio.Reader)) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
