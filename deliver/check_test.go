@@ -71,13 +71,15 @@ func TestSendRefusesInvalidEnvelope(t *testing.T) {
 	assert.ErrorIs(t, c.Send(context.Background(), env("a@example.org"), nil), deliver.ErrInvalidEnvelope, "nil message")
 }
 
-// The zero Client's other fields are useful: the system resolver, port
-// 25, a net.Dialer, DefaultTimeout. An address literal asks no DNS.
+// The zero Client's other fields are useful: port 25, a net.Dialer,
+// DefaultTimeout. (A loopback next hop is the Client's own choice; a
+// loopback address literal, a recipient's, is refused: see
+// TestSendRefusesLocalAddresses.)
 func TestSendZeroClientFields(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1")
-	c := &deliver.Client{HELO: "[192.0.2.7]", Port: s.Port()}
-	require.NoError(t, c.Send(context.Background(), env("a@[127.0.0.1]"), text(body)))
+	s := w.sink(t, "192.0.2.1")
+	c := &deliver.Client{HELO: "[192.0.2.7]", NextHop: "127.0.0.1", Port: s.Port()}
+	require.NoError(t, c.Send(context.Background(), env("a@[192.0.2.1]"), text(body)))
 	msgs := s.Messages()
 	require.Len(t, msgs, 1)
 	assert.Equal(t, "[192.0.2.7]", msgs[0].Hello)

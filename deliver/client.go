@@ -24,6 +24,15 @@ const DefaultTimeout = 5 * time.Minute
 // A Client sends messages. Its zero value is refused for want of HELO;
 // every other field has a useful zero value. A Client is safe for
 // concurrent use; it holds no connection between sends.
+//
+// A recipient's host is never dialled at a loopback, unspecified
+// (0.0.0.0), link-local, multicast or broadcast address, whether its MX
+// records or an address literal name it: the sender of a bounced message
+// chooses the return path, and must not be able to turn a DSN on this
+// host or its link. Such addresses are skipped, and a host with no other
+// fails its recipients for good (5.4.4). Private addresses are dialled;
+// a Dial that refuses them keeps mail off the internal network. NextHop,
+// the Client's own setting, may be any address.
 type Client struct {
 	// Resolver finds MX hosts and their addresses (LookupMX,
 	// LookupIPAddr), and must keep the spf.Resolver contract on errors.

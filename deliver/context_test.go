@@ -20,8 +20,8 @@ func TestSendContextCancelled(t *testing.T) {
 	for _, stage := range []smtptest.Stage{smtptest.StageHello, smtptest.StageMail, smtptest.StageRcpt, smtptest.StageData} {
 		t.Run(stage.String(), func(t *testing.T) {
 			w := newWorld(t)
-			s := w.sink(t, "127.0.0.1")
-			mx2 := w.sink(t, "127.0.0.2")
+			s := w.sink(t, "192.0.2.1")
+			mx2 := w.sink(t, "192.0.2.2")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			s.SetHook(func(st smtptest.Stage, _ string) error {

@@ -21,20 +21,20 @@ import (
 const testZone = `
 example.org.       300 MX 10 mx1.example.org.
 example.org.       300 MX 20 mx2.example.org.
-mx1.example.org.   300 A  127.0.0.1
-mx2.example.org.   300 A  127.0.0.2
+mx1.example.org.   300 A  192.0.2.1
+mx2.example.org.   300 A  192.0.2.2
 other.example.     300 MX 10 mx2.example.org.
 single.example.    300 MX 10 mx1.example.org.
-implicit.example.  300 A  127.0.0.1
+implicit.example.  300 A  192.0.2.1
 nullmx.example.    300 MX 0 .
-nullmx.example.    300 A  127.0.0.1
+nullmx.example.    300 A  192.0.2.1
 down.example.      300 MX 10 mx-down.example.
 down.example.      300 MX 20 mx1.example.org.
-mx-down.example.   300 A  127.0.0.3
+mx-down.example.   300 A  192.0.2.3
 dangling.example.  300 MX 10 nowhere.example.
 servfail.example.  300 MX 10 mx1.example.org.
 hostfail.example.  300 MX 10 mx-servfail.example.
-mx-servfail.example. 300 A 127.0.0.1
+mx-servfail.example. 300 A 192.0.2.1
 `
 
 // world is a test's network: a DNS zone and the loopback servers that

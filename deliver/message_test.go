@@ -32,7 +32,7 @@ func TestSendMessage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
-			s := w.sink(t, "127.0.0.1")
+			s := w.sink(t, "192.0.2.1")
 			require.NoError(t, w.client().SendMessage(context.Background(), tc.m))
 			msgs := s.Messages()
 			require.Len(t, msgs, 1)
@@ -48,7 +48,7 @@ func TestSendMessage(t *testing.T) {
 		case "SMTPUTF8":
 			t.Run(tc.name+", without SMTPUTF8", func(t *testing.T) {
 				w := newWorld(t)
-				s := w.sink(t, "127.0.0.1", smtptest.WithoutSMTPUTF8())
+				s := w.sink(t, "192.0.2.1", smtptest.WithoutSMTPUTF8())
 				err := w.client().SendMessage(context.Background(), tc.m)
 				assert.ErrorIs(t, err, deliver.ErrPermanent)
 				assert.Equal(t, tc.permFail, failures(t, err)[0].EnhancedCode)
@@ -68,7 +68,7 @@ func TestSendMessage(t *testing.T) {
 
 func TestSendMessageNotHeldWithoutSMTPUTF8(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1", smtptest.WithoutSMTPUTF8())
+	s := w.sink(t, "192.0.2.1", smtptest.WithoutSMTPUTF8())
 	require.NoError(t, w.client().SendMessage(context.Background(), &policy.Message{RcptTo: "a@single.example"}))
 	msgs := s.Messages()
 	require.Len(t, msgs, 1, "SMTPUTF8 is used where offered, not required")

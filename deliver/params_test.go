@@ -32,7 +32,7 @@ func dsnEnvelope() deliver.Envelope {
 
 func TestSendPassesDSNParameters(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1")
+	s := w.sink(t, "192.0.2.1")
 	require.NoError(t, w.client().Send(context.Background(), dsnEnvelope(), text(body)))
 	msgs := s.Messages()
 	require.Len(t, msgs, 1)
@@ -53,7 +53,7 @@ func TestSendPassesDSNParameters(t *testing.T) {
 // RFC 3461 §4.1: to a server without DSN the parameters are not sent.
 func TestSendDropsDSNParametersWhereNotOffered(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1", smtptest.WithoutDSN())
+	s := w.sink(t, "192.0.2.1", smtptest.WithoutDSN())
 	require.NoError(t, w.client().Send(context.Background(), dsnEnvelope(), text(body)))
 	msgs := s.Messages()
 	require.Len(t, msgs, 1)
@@ -73,7 +73,7 @@ func TestSendSMTPUTF8(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
-			s := w.sink(t, "127.0.0.1")
+			s := w.sink(t, "192.0.2.1")
 			require.NoError(t, w.client().Send(context.Background(), tc.env, text(body)))
 			msgs := s.Messages()
 			require.Len(t, msgs, 1)
@@ -82,7 +82,7 @@ func TestSendSMTPUTF8(t *testing.T) {
 		// RFC 6531 §3.4: a server without SMTPUTF8 gets nothing.
 		t.Run(tc.name+", not offered", func(t *testing.T) {
 			w := newWorld(t)
-			s := w.sink(t, "127.0.0.1", smtptest.WithoutSMTPUTF8())
+			s := w.sink(t, "192.0.2.1", smtptest.WithoutSMTPUTF8())
 			err := w.client().Send(context.Background(), tc.env, text(body))
 			errs := failures(t, err)
 			require.Len(t, errs, 1)
@@ -131,7 +131,7 @@ func (m bigMessage) WriteTo(w io.Writer) (int64, error) {
 
 func TestSendStreamsTenMiB(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1")
+	s := w.sink(t, "192.0.2.1")
 	const size = 10 << 20
 	require.NoError(t, w.client().Send(context.Background(), env("a@single.example"), bigMessage{size - size%78}))
 	msgs := s.Messages()

@@ -37,7 +37,10 @@ func (c *Client) route(ctx context.Context, r spf.Resolver, domain string, rcpts
 		if err != nil {
 			return nil, &Error{Recipients: rcpts, EnhancedCode: "5.1.2", Text: err.Error()}
 		}
-		return []host{c.fixed(domain, ip.String())}, nil
+		if why := unroutable(ip); why != "" {
+			return nil, unroutableError(rcpts, "", "address literal "+domain+why)
+		}
+		return []host{c.fixed(domain, ip.Unmap().String())}, nil
 	}
 	// RFC 6531 §3.2, RFC 5890 §2.3.2.1: DNS is asked for A-labels.
 	ascii, err := idna.Lookup.ToASCII(domain)
@@ -94,8 +97,19 @@ func (c *Client) resolved(r spf.Resolver, name, ascii string) host {
 			return nil, e
 		}
 		var out []string
-		for _, ip := range ips[:min(len(ips), maxHostAddrs)] {
-			out = append(out, net.JoinHostPort(ip.IP.String(), c.port()))
+		var refused string
+		for _, a := range ips {
+			ip, _ := netip.AddrFromSlice(a.IP)
+			if why := unroutable(ip); why != "" {
+				refused = "address " + ip.Unmap().String() + " of " + name + why
+				continue
+			}
+			if len(out) < maxHostAddrs {
+				out = append(out, net.JoinHostPort(ip.Unmap().String(), c.port()))
+			}
+		}
+		if len(out) == 0 {
+			return nil, unroutableError(nil, name, refused)
 		}
 		return out, nil
 	}}
@@ -105,6 +119,40 @@ func (c *Client) resolved(r spf.Resolver, name, ascii string) host {
 func (c *Client) fixed(name, ip string) host {
 	addr := net.JoinHostPort(ip, c.port())
 	return host{name: name, addrs: func(context.Context) ([]string, *Error) { return []string{addr}, nil }}
+}
+
+// unroutable says why a recipient's host may not be at ip, or "" when it
+// may. The return path a DSN goes to is the sender's to choose, and so
+// its domain's MX records and address literals: none may send the DSN to
+// this host, where a listener may trust local mail, nor to an address
+// that is no host's (RFC 6890's special-purpose registry, RFC 1122
+// §3.2.1.3). Refused: unspecified and "this network" (0.0.0.0/8, ::,
+// which reach this host when dialled), loopback, link-local (a cloud's
+// metadata server at 169.254.169.254), multicast and broadcast. Private
+// addresses (RFC 1918, RFC 4193) are allowed: internal MX hosts have
+// them, and a deployment that wants them refused says so in its Dial.
+// The next hop, the Client's own setting, is not checked.
+func unroutable(ip netip.Addr) string {
+	ip = ip.Unmap()
+	switch {
+	case !ip.IsValid():
+		return " is not an IP address"
+	case ip.IsUnspecified(), ip.Is4() && ip.As4()[0] == 0:
+		return ` is "this host" (RFC 6890 §2.2.2), not a host to send to`
+	case ip.IsLoopback():
+		return " is loopback: mail for it would loop back to this host"
+	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast(), ip.IsInterfaceLocalMulticast():
+		return " is link-local (RFC 3927, RFC 4291 §2.5.6), not a host to send to"
+	case ip.IsMulticast(), ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return " is multicast or broadcast, not a host to send to"
+	}
+	return ""
+}
+
+// unroutableError settles recipients whose host has no address mail may
+// go to: permanent, 5.4.4, unable to route (RFC 3463 §3.5).
+func unroutableError(rcpts []string, host, text string) *Error {
+	return &Error{Recipients: rcpts, Host: host, EnhancedCode: "5.4.4", Text: text + " (refused: see deliver.Client)"}
 }
 
 // literalIP parses an address literal, "[192.0.2.1]" or

@@ -62,7 +62,7 @@ func TestSendNextHopForms(t *testing.T) {
 // RFC 5321 §5.1: the MX host of lowest preference first.
 func TestSendMXOrder(t *testing.T) {
 	w := newWorld(t)
-	mx1, mx2 := w.sink(t, "127.0.0.1"), w.sink(t, "127.0.0.2")
+	mx1, mx2 := w.sink(t, "192.0.2.1"), w.sink(t, "192.0.2.2")
 	require.NoError(t, w.client().Send(context.Background(), env("a@example.org"), text(body)))
 	assert.Len(t, mx1.Messages(), 1)
 	assert.Zero(t, mx2.Connections(), "the second MX is not tried")
@@ -76,22 +76,22 @@ func TestSendFallsBackToSecondMX(t *testing.T) {
 		name  string
 		setup func(w *world, t *testing.T)
 	}{
-		{"connection refused", func(w *world, t *testing.T) { w.refuse(t, "127.0.0.1") }},
-		{"421 at EHLO", func(w *world, t *testing.T) { w.sink(t, "127.0.0.1").Fail(smtptest.StageHello, closingReply) }},
+		{"connection refused", func(w *world, t *testing.T) { w.refuse(t, "192.0.2.1") }},
+		{"421 at EHLO", func(w *world, t *testing.T) { w.sink(t, "192.0.2.1").Fail(smtptest.StageHello, closingReply) }},
 		{"554 at EHLO", func(w *world, t *testing.T) {
-			w.sink(t, "127.0.0.1").Fail(smtptest.StageHello, &smtp.SMTPError{Code: 554, Message: "no service"})
+			w.sink(t, "192.0.2.1").Fail(smtptest.StageHello, &smtp.SMTPError{Code: 554, Message: "no service"})
 		}},
-		{"421 at MAIL", func(w *world, t *testing.T) { w.sink(t, "127.0.0.1").Fail(smtptest.StageMail, closingReply) }},
+		{"421 at MAIL", func(w *world, t *testing.T) { w.sink(t, "192.0.2.1").Fail(smtptest.StageMail, closingReply) }},
 		{"451 at MAIL", func(w *world, t *testing.T) {
-			w.sink(t, "127.0.0.1").Fail(smtptest.StageMail, &smtp.SMTPError{Code: 451, Message: "later"})
+			w.sink(t, "192.0.2.1").Fail(smtptest.StageMail, &smtp.SMTPError{Code: 451, Message: "later"})
 		}},
-		{"421 at RCPT", func(w *world, t *testing.T) { w.sink(t, "127.0.0.1").Fail(smtptest.StageRcpt, closingReply) }},
-		{"dropped at MAIL", func(w *world, t *testing.T) { w.sink(t, "127.0.0.1").Fail(smtptest.StageMail, smtptest.ErrDrop) }},
+		{"421 at RCPT", func(w *world, t *testing.T) { w.sink(t, "192.0.2.1").Fail(smtptest.StageRcpt, closingReply) }},
+		{"dropped at MAIL", func(w *world, t *testing.T) { w.sink(t, "192.0.2.1").Fail(smtptest.StageMail, smtptest.ErrDrop) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
 			tc.setup(w, t)
-			mx2 := w.sink(t, "127.0.0.2")
+			mx2 := w.sink(t, "192.0.2.2")
 			require.NoError(t, w.client().Send(context.Background(), env("a@example.org", "b@example.org"), text(body)))
 			msgs := mx2.Messages()
 			require.Len(t, msgs, 1)
@@ -102,8 +102,8 @@ func TestSendFallsBackToSecondMX(t *testing.T) {
 
 func TestSendAllMXDownIsTemporary(t *testing.T) {
 	w := newWorld(t)
-	w.refuse(t, "127.0.0.1")
-	w.sink(t, "127.0.0.2").Fail(smtptest.StageHello, &smtp.SMTPError{Code: 554, Message: "no service"})
+	w.refuse(t, "192.0.2.1")
+	w.sink(t, "192.0.2.2").Fail(smtptest.StageHello, &smtp.SMTPError{Code: 554, Message: "no service"})
 	err := w.client().Send(context.Background(), env("a@example.org"), text(body))
 	errs := failures(t, err)
 	require.Len(t, errs, 1)
@@ -117,7 +117,7 @@ func TestSendAllMXDownIsTemporary(t *testing.T) {
 // RFC 5321 §5.1: no MX records, the domain's own address.
 func TestSendImplicitMX(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1")
+	s := w.sink(t, "192.0.2.1")
 	require.NoError(t, w.client().Send(context.Background(), env("a@implicit.example"), text(body)))
 	assert.Len(t, s.Messages(), 1)
 }
@@ -147,7 +147,7 @@ func TestSendDNSFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)
-			s := w.sink(t, "127.0.0.1")
+			s := w.sink(t, "192.0.2.1")
 			err := w.client().Send(context.Background(), env(tc.rcpt), text(body))
 			errs := failures(t, err)
 			require.Len(t, errs, 1)
@@ -182,7 +182,7 @@ func TestSendRepliesAtEachStage(t *testing.T) {
 	} {
 		t.Run(tc.stage.String()+" "+itoa(tc.code), func(t *testing.T) {
 			w := newWorld(t)
-			s := w.sink(t, "127.0.0.1")
+			s := w.sink(t, "192.0.2.1")
 			s.Fail(tc.stage, &smtp.SMTPError{Code: tc.code, EnhancedCode: smtp.EnhancedCode{tc.code / 100, 7, 1}, Message: "injected"})
 			err := w.client().Send(context.Background(), env("a@single.example", "b@single.example"), text(body))
 			errs := failures(t, err)
@@ -207,7 +207,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestSendPartialRcptFailure(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1")
+	s := w.sink(t, "192.0.2.1")
 	s.SetHook(func(stage smtptest.Stage, arg string) error {
 		switch {
 		case stage != smtptest.StageRcpt:
@@ -237,9 +237,9 @@ func TestSendPartialRcptFailure(t *testing.T) {
 
 func TestSendDropMidData(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1")
+	s := w.sink(t, "192.0.2.1")
 	s.Fail(smtptest.StageData, smtptest.ErrDrop)
-	mx2 := w.sink(t, "127.0.0.2")
+	mx2 := w.sink(t, "192.0.2.2")
 	err := w.client().Send(context.Background(), env("a@example.org"), text(body))
 	errs := failures(t, err)
 	require.Len(t, errs, 1)
@@ -254,7 +254,7 @@ func TestSendDropMidData(t *testing.T) {
 // the server keeps nothing.
 func TestSendMessageWriteError(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1")
+	s := w.sink(t, "192.0.2.1")
 	broken := errors.New("spool unreadable")
 	err := w.client().Send(context.Background(), env("a@single.example"), failingMessage{broken})
 	errs := failures(t, err)
@@ -273,7 +273,7 @@ func (m failingMessage) WriteTo(w io.Writer) (int64, error) {
 
 func TestSendOneTransactionPerDomain(t *testing.T) {
 	w := newWorld(t)
-	mx1, mx2 := w.sink(t, "127.0.0.1"), w.sink(t, "127.0.0.2")
+	mx1, mx2 := w.sink(t, "192.0.2.1"), w.sink(t, "192.0.2.2")
 	require.NoError(t, w.client().Send(context.Background(), env("a@example.org", "x@other.example", "B@EXAMPLE.ORG"), text(body)))
 	m1, m2 := mx1.Messages(), mx2.Messages()
 	require.Len(t, m1, 1)
@@ -287,7 +287,7 @@ func TestSendOneTransactionPerDomain(t *testing.T) {
 // Text has none of them, and Error is one line.
 func TestSendMultiLineReply(t *testing.T) {
 	w := newWorld(t)
-	s := w.sink(t, "127.0.0.1")
+	s := w.sink(t, "192.0.2.1")
 	s.Fail(smtptest.StageRcpt, &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user\nsee the docs"})
 	err := w.client().Send(context.Background(), env("a@single.example"), text(body))
 	errs := failures(t, err)
@@ -302,7 +302,7 @@ func TestSendMultiLineReply(t *testing.T) {
 // back for each transaction.
 func TestSendSeeksMessageBack(t *testing.T) {
 	w := newWorld(t)
-	mx1, mx2 := w.sink(t, "127.0.0.1"), w.sink(t, "127.0.0.2")
+	mx1, mx2 := w.sink(t, "192.0.2.1"), w.sink(t, "192.0.2.2")
 	msg := strings.NewReader("skipped\r\n" + body)
 	_, err := msg.Seek(int64(len("skipped\r\n")), io.SeekStart)
 	require.NoError(t, err)

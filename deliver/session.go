@@ -33,7 +33,7 @@ func (c *Client) attempt(ctx context.Context, tx *transaction, host, addr string
 	// context, and a server that never answers must not hold Send.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
-	sc := smtp.NewClient(&writeDeadlineConn{Conn: conn, timeout: c.timeout()})
+	sc := smtp.NewClient(&writeDeadlineConn{Conn: &replyLimitConn{Conn: conn}, timeout: c.timeout()})
 	defer sc.Close()
 	sc.CommandTimeout = c.timeout()
 	sc.SubmissionTimeout = 2 * c.timeout() // RFC 5321 §4.5.3.2.6
@@ -240,6 +240,70 @@ func (c *writeDeadlineConn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.Conn.Write(p)
+}
+
+// maxReplyBytes bounds one reply, all its lines: RFC 5321 §4.5.3.1.5
+// bounds a line (go-smtp cuts one at 2000 octets) but not their number,
+// and net/textproto holds every line of a reply in memory until its last,
+// so a server that never sends the last could take all of it before
+// Timeout. 64 KiB is far more than any EHLO list or explanation.
+const maxReplyBytes = 64 << 10
+
+// errReplyTooLong ends the reading of a reply over maxReplyBytes.
+var errReplyTooLong = fmt.Errorf("reply longer than %d octets (RFC 5321 §4.2.1: a multi-line reply that never ends)", maxReplyBytes)
+
+// replyLimitConn cuts off a reply over maxReplyBytes. It follows the
+// lines as net/textproto reads them (RFC 5321 §4.2.1): a reply ends with
+// a line whose code is followed by a space, and, once a reply has gone
+// on with "xyz-", only with a line of the same code xyz. It may count a
+// line as going on that net/textproto ends (it compares codes as bytes),
+// never the other way.
+type replyLimitConn struct {
+	net.Conn
+	size  int     // octets of the reply so far
+	line  [4]byte // the first octets of the line under way
+	n     int     // octets of the line under way
+	code  [3]byte // the reply's code, once a line has gone on
+	going bool    // a line of the reply has gone on
+	err   error
+}
+
+func (c *replyLimitConn) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.Conn.Read(p)
+	for i, b := range p[:n] {
+		if c.size++; c.size > maxReplyBytes {
+			c.err = errReplyTooLong
+			return i, c.err
+		}
+		if b != '\n' {
+			if c.n < len(c.line) {
+				c.line[c.n] = b
+			}
+			c.n++
+			continue
+		}
+		c.endLine()
+	}
+	return n, err
+}
+
+// endLine notes the end of a line, and of the reply when it is its last.
+func (c *replyLimitConn) endLine() {
+	l := c.line[:min(c.n, len(c.line))]
+	c.n = 0
+	switch {
+	case len(l) < 4:
+		if !c.going {
+			c.size = 0 // an error, which ends the reply
+		}
+	case !c.going && l[3] == '-':
+		c.going, c.code = true, [3]byte(l[:3])
+	case !c.going || l[3] == ' ' && [3]byte(l[:3]) == c.code:
+		c.going, c.size = false, 0
+	}
 }
 
 // connWriter remembers its writer's error, to tell the connection's

@@ -48,6 +48,12 @@ type FileStoreOptions struct {
 // change beats a B+tree's page writes and two fsyncs per transaction,
 // and the module gains no dependency.
 //
+// The journal's directory must be writable by the service alone: the
+// journal, its ".lock" and the temporary file of a compaction are opened
+// by name, following symbolic links, so that whoever can swap one for a
+// link can have the store read or append to a file of their choosing,
+// and can write any state into the journal anyway.
+//
 // A record that fails its checksum is skipped, a record torn by a crash
 // ends the replay; Skipped counts both. Entries the bound evicted may come
 // back after a restart, until the bound evicts them again.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/net/idna"
 )
 
 // DefaultLimitWindow is the window of a Limit whose Window is zero.
@@ -60,9 +63,9 @@ func (p *Policy) limit(ctx context.Context, ev *Event, d *Decision) (sendNotice 
 	store := p.defaults().store
 	switch {
 	case d.Action == Bounce && p.BounceLimit.Max > 0:
-		// The domain as the return path spells it, lower-cased: the
-		// limit protects the receiving domain (RFC 5321 §2.4).
-		key, end := p.BounceLimit.current("bounce\x00"+strings.ToLower(domainOf(ev.ReturnPath)), p.now())
+		// The limit protects the receiving domain: one counter however
+		// the return path spells it (domainKey).
+		key, end := p.BounceLimit.current("bounce\x00"+domainKey(domainOf(ev.ReturnPath)), p.now())
 		n, err := store.Count(ctx, key, p.BounceLimit.window())
 		if err != nil {
 			return false, 0, p.storeFailed(ctx, ev, d, err)
@@ -87,6 +90,43 @@ func (p *Policy) limit(ctx context.Context, ev *Event, d *Decision) (sendNotice 
 		}
 	}
 	return sendNotice, suppressed, nil
+}
+
+// domainKey is the one spelling of a return path's domain that rate
+// limits and the once-per-period rule count by, so that a sender cannot
+// spread its mail to one domain over several counters. Domains compare
+// without regard to case (RFC 5321 §2.4); a domain with non-ASCII or
+// upper-case letters is the A-label DNS is asked for (RFC 5890
+// §2.3.2.1, after the UTS #46 mapping that deliver applies too: case,
+// width, NFC); an address literal is the address it names (RFC 5321
+// §4.1.3), however written, an IPv4-mapped IPv6 address as IPv4. A
+// domain IDNA refuses (Validate let it through, so it has no A-label
+// deliver would send to) is kept, lower-cased.
+func domainKey(domain string) string {
+	if inner, ok := strings.CutPrefix(domain, "["); ok {
+		inner = strings.TrimSuffix(inner, "]")
+		if len(inner) > 5 && strings.EqualFold(inner[:5], "IPv6:") {
+			inner = inner[5:]
+		}
+		if ip, err := netip.ParseAddr(inner); err == nil && ip.Zone() == "" {
+			return "[" + ip.Unmap().String() + "]"
+		}
+		return strings.ToLower(domain)
+	}
+	if a, err := idna.Lookup.ToASCII(domain); err == nil {
+		return strings.ToLower(a)
+	}
+	return strings.ToLower(domain)
+}
+
+// mailboxKey is addr with its domain as domainKey spells it and its local
+// part lower-cased, as the once-per-period rule compares senders.
+func mailboxKey(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
+		return strings.ToLower(addr)
+	}
+	return strings.ToLower(addr[:i+1]) + domainKey(addr[i+1:])
 }
 
 // storeFailed turns d into a defer for a Store error, and logs the error;

@@ -251,7 +251,8 @@ func (p *Policy) claimReply(ctx context.Context, ev *ReplyEvent, d *ReplyDecisio
 // replyKey is the Store key of the once-per-period rule: the handle (or
 // the reply's subject and text, RFC 5230 §4.2), the user and the sender,
 // hashed so that keys are short and hold no address in the store.
-// Addresses compare without regard to case, as the rules do.
+// Addresses compare without regard to case, as the rules do, and the
+// sender's domain as domainKey spells it: one sender, one reply.
 func replyKey(ev *ReplyEvent) string {
 	h := sha256.New()
 	if ev.Handle != "" {
@@ -259,7 +260,7 @@ func replyKey(ev *ReplyEvent) string {
 	} else {
 		h.Write([]byte("text\x00" + ev.Subject + "\x00" + ev.Text))
 	}
-	h.Write([]byte("\x00" + strings.ToLower(ev.Addresses[0]) + "\x00" + strings.ToLower(ev.ReturnPath)))
+	h.Write([]byte("\x00" + strings.ToLower(ev.Addresses[0]) + "\x00" + mailboxKey(ev.ReturnPath)))
 	var sum [sha256.Size]byte
 	return "reply:" + hex.EncodeToString(h.Sum(sum[:0])[:16])
 }

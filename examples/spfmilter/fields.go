@@ -43,6 +43,10 @@ func (e *fieldEdits) see(name, value, id string) {
 		index     int
 		why       string
 	)
+	// RFC 5322 §4.5.1: obsolete WSP may stand before the colon, and the
+	// policy's reader, like Postfix's is_header, takes the name without
+	// it; Postfix and Sendmail strip it, another MTA may not.
+	name = strings.TrimRight(name, " \t")
 	switch {
 	case strings.EqualFold(name, receivedSPF):
 		e.seenRS++
@@ -70,7 +74,7 @@ func receivedSPFClaim(value, id string) string {
 	_, receiver, err := spf.ParseReceivedSPF(value)
 	switch {
 	case err == nil && receiver != "":
-		if strings.EqualFold(receiver, id) {
+		if sameHost(receiver, id) {
 			return "receiver= names us"
 		}
 	case !mentions(value, id):
@@ -94,13 +98,21 @@ func authResultsClaim(value, id string) string {
 	authservID := mailsyntax.AuthservID(value)
 	_, err := spf.ParseAuthenticationResults(value, id)
 	switch {
-	case strings.EqualFold(authservID, id), err == nil:
+	case sameHost(authservID, id), err == nil:
 		return "authserv-id is ours"
 	case !mentions(value, id):
 	case errors.Is(err, spf.ErrMalformedHeader), authservID == "":
 		return "unreadable, and it mentions us"
 	}
 	return ""
+}
+
+// sameHost reports whether the authserv-id or receiver a names the host
+// id: ASCII case ignored (RFC 1035 §2.3.3), and a trailing dot too, the
+// same domain written absolute (RFC 1034 §3.1), which a reader comparing
+// domains as DNS does would take for ours.
+func sameHost(a, id string) bool {
+	return a != "" && strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(id, "."))
 }
 
 // mentions reports whether value holds id, ASCII case ignored: a host
