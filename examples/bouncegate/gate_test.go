@@ -218,4 +218,3 @@ func TestRelayReplyClean(t *testing.T) {
 	assert.LessOrEqual(t, len(e.Message), maxReplyText)
 	assert.NotContains(t, e.Message, "\x00")
 }
-

@@ -74,24 +74,34 @@ func testConfig(nextHop string) config {
 // gate's address and its log.
 func startGate(t testing.TB, cfg config, r spf.Resolver, change func(*policy.Policy)) (string, *syncBuffer) {
 	t.Helper()
+	ln, err := net.Listen("tcp", cfg.listen)
+	require.NoError(t, err)
 	var log syncBuffer
-	g, err := newGateWith(cfg, r, slog.New(slog.NewTextHandler(&log, nil)))
+	t.Cleanup(runGate(t, ln, cfg, r, change, &log))
+	return ln.Addr().String(), &log
+}
+
+// runGate serves a gate for cfg on ln, logging to log, until the
+// function it returns is called.
+func runGate(t testing.TB, ln net.Listener, cfg config, r spf.Resolver, change func(*policy.Policy), log *syncBuffer) (stop func()) {
+	t.Helper()
+	g, err := newGateWith(cfg, r, slog.New(slog.NewTextHandler(log, nil)))
 	require.NoError(t, err)
 	if change != nil {
 		change(g.pol)
 	}
-	ln, err := net.Listen("tcp", cfg.listen)
-	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, ln, g, time.Second) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	return ln.Addr().String(), &log
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
 }
 
 // postfixDSN is a DSN as Postfix writes it for a local failure, to
