@@ -40,6 +40,7 @@ import (
 
 	"github.com/bouncepolicy/bouncepolicy/deliver"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -217,5 +218,14 @@ func loadPolicy(file string) (*policy.Policy, error) {
 	if file == "" {
 		return &policy.Policy{}, nil
 	}
-	return nil, usageErrorf("-policy: not yet supported")
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, usageErrorf("-policy: %v", err)
+	}
+	defer f.Close()
+	pol, err := policyjson.Read(f)
+	if err != nil {
+		return nil, usageErrorf("-policy %s: %v", file, err)
+	}
+	return pol, nil
 }
