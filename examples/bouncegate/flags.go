@@ -51,11 +51,14 @@ type config struct {
 	// nextHop, host:port, receives all mail; empty: each recipient's MX.
 	nextHop string
 	// hostname is the gate's name in its greeting and EHLO, and the
-	// policy's authserv-id: the host whose Received field the DSN's
-	// returned header starts with.
-	hostname   string
-	postmaster string
-	policyFile string
+	// policy's authserv-id (unless the policy file names one): the host
+	// whose Received field the DSN's returned header starts with.
+	hostname string
+	// authservGiven says -authserv-id was given: it then overrides the
+	// policy file's.
+	authservGiven bool
+	postmaster    string
+	policyFile    string
 	// timeout bounds the decision and relay of one message.
 	timeout           time.Duration
 	maxSize           int64
@@ -86,7 +89,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.SetOutput(io.Discard) // errors are reported once, by run
 	fs.StringVar(&cfg.listen, "listen", defaultListen, "where to listen for the MTA, HOST:PORT")
 	fs.StringVar(&cfg.nextHop, "next-hop", "", "relay everything to this SMTP server, HOST:PORT (default: each recipient's MX, port 25)")
-	fs.StringVar(&cfg.hostname, "authserv-id", "", "this host's name: the MTA's myhostname, in its Received and Received-SPF fields (default: the host name)")
+	fs.StringVar(&cfg.hostname, "authserv-id", "", "this host's name: the MTA's myhostname, in its Received and Received-SPF fields (default: the policy's authserv_id, else the host name)")
 	fs.StringVar(&cfg.postmaster, "postmaster", "", "the address that gets a notice of the drops the policy's notice_on names (overrides the policy's)")
 	fs.StringVar(&cfg.policyFile, "policy", "", "the bounce policy, JSON as bouncecheck reads it (default: SPF-gated)")
 	fs.DurationVar(&cfg.timeout, "timeout", defaultTimeout, "the time limit of the decision and relay of one message, 1s to 9m")
@@ -124,6 +127,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 			return cfg, err
 		}
 	}
+	cfg.authservGiven = cfg.hostname != ""
 	if cfg.hostname == "" {
 		if cfg.hostname, err = os.Hostname(); err != nil {
 			return cfg, usageErrorf("-authserv-id not given and no host name: %v", err)

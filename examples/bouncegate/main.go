@@ -95,7 +95,9 @@ func newGateWith(cfg config, res spf.Resolver, log *slog.Logger) (*gate, error) 
 	if err != nil {
 		return nil, err
 	}
-	pol.AuthservID = cfg.hostname
+	if cfg.authservGiven || pol.AuthservID == "" {
+		pol.AuthservID = cfg.hostname
+	}
 	if pol.ReportingMTA == "" {
 		pol.ReportingMTA = cfg.hostname
 	}
