@@ -1,17 +1,25 @@
-package main
+// Package policyjson is the bounce policy file of the example programs
+// (docs/design.md): read by bouncecheck decide and reply and by
+// bouncegate's -policy, written once.
+package policyjson
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/strictjson"
 
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
-// policyJSON is the policy file of `bouncecheck decide` (DESIGN.md); every
-// key is optional.
-type policyJSON struct {
+// File is the policy file (docs/design.md); every key is optional.
+type File struct {
 	Mode            string    `json:"mode"`
-	OnSPF           onSPFJSON `json:"on_spf"`
+	OnSPF           onSPF     `json:"on_spf"`
 	ReportingMTA    string    `json:"reporting_mta"`
 	AuthservID      string    `json:"authserv_id"`
 	Postmaster      string    `json:"postmaster"`
@@ -24,18 +32,18 @@ type policyJSON struct {
 	RetryAfter      string    `json:"retry_after"`
 	Fallback        string    `json:"fallback"`
 	HostileContent  string    `json:"hostile_content"`
-	BounceLimit     limitJSON `json:"bounce_limit"`
-	NoticeLimit     limitJSON `json:"notice_limit"`
+	BounceLimit     limit     `json:"bounce_limit"`
+	NoticeLimit     limit     `json:"notice_limit"`
 }
 
-// limitJSON is a rate limit, policy.Limit: {"max": 100, "window": "1h"}.
-type limitJSON struct {
+// limit is a rate limit, policy.Limit: {"max": 100, "window": "1h"}.
+type limit struct {
 	Max    int64  `json:"max"`
 	Window string `json:"window"`
 }
 
-// onSPFJSON is the policy's on_spf: the action for each SPF result given.
-type onSPFJSON struct {
+// onSPF is the policy's on_spf: the action for each SPF result given.
+type onSPF struct {
 	None      *string `json:"none"`
 	Neutral   *string `json:"neutral"`
 	Pass      *string `json:"pass"`
@@ -45,8 +53,19 @@ type onSPFJSON struct {
 	PermError *string `json:"permerror"`
 }
 
-// toPolicy checks p and converts it. Errors name the field.
-func (p *policyJSON) toPolicy() (*policy.Policy, error) {
+// Read decodes a policy file strictly (strictjson.Decode) and converts
+// it with File.Policy. Errors start with "policy: ".
+func Read(r io.Reader) (*policy.Policy, error) {
+	var f File
+	if err := strictjson.Decode(r, &f); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return f.Policy()
+}
+
+// Policy checks p and converts it. Errors start with "policy: " and name
+// the field.
+func (p *File) Policy() (*policy.Policy, error) {
 	pol := &policy.Policy{
 		Mode:                 policy.Mode(p.Mode),
 		ReportingMTA:         p.ReportingMTA,
@@ -84,17 +103,21 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 		}
 		var err error
 		if *d.to, err = time.ParseDuration(d.s); err != nil {
-			return nil, usageErrorf("policy: %s: %q is not a duration such as \"4h\"", d.field, d.s)
+			return nil, fmt.Errorf("policy: %s: %q is not a duration such as \"4h\"", d.field, d.s)
 		}
 	}
 	if err := pol.Validate(); err != nil {
-		return nil, invalidInput("policy", err)
+		var fe *dsn.FieldError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("policy: %s: %s", fe.Field, fe.Rule)
+		}
+		return nil, fmt.Errorf("policy: %w", err)
 	}
 	return pol, nil
 }
 
 // actions maps the results given to their actions, for policy.Policy.OnSPF.
-func (o *onSPFJSON) actions() map[spf.Result]policy.Outcome {
+func (o *onSPF) actions() map[spf.Result]policy.Outcome {
 	m := make(map[spf.Result]policy.Outcome)
 	for _, ra := range []struct {
 		result spf.Result

@@ -1,4 +1,7 @@
-package main
+// Package strictjson decodes the JSON inputs of the example programs (a
+// policy, an event) strictly, where encoding/json is lenient, so that a
+// mistyped key is an error rather than a setting silently left out.
+package strictjson
 
 import (
 	"encoding/json"
@@ -12,14 +15,19 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/capped"
 )
 
-// decodeStrict decodes the one JSON object in r into v, a pointer to a
+// MaxSize bounds an input, read into memory: an inline message of tens
+// of megabytes fits, and an endless input (/dev/zero, a pipe) fails
+// instead of filling memory.
+const MaxSize = 64 << 20
+
+// Decode decodes the one JSON object in r into v, a pointer to a
 // struct, strictly where encoding/json is lenient: a key must equal a
 // field's json tag exactly (not "Return_Path" for "return_path"), appear
 // once, and be known; a value must have the field's kind (null has none);
 // nothing may follow the object. Errors name the value's path, such as
 // "recipients[0].address", and JSON kinds, never a Go type.
-func decodeStrict(r io.Reader, v any) error {
-	d := strictDecoder{json.NewDecoder(capped.Reader(r, maxInputSize))}
+func Decode(r io.Reader, v any) error {
+	d := strictDecoder{json.NewDecoder(capped.Reader(r, MaxSize))}
 	d.dec.UseNumber()
 	if err := d.value(reflect.ValueOf(v).Elem(), ""); err != nil {
 		return err
@@ -71,7 +79,7 @@ func (d *strictDecoder) value(v reflect.Value, path string) error {
 			v.SetInt(i)
 		}
 	default:
-		panic("decodeStrict: no JSON kind for " + v.Type().String())
+		panic("strictjson: no JSON kind for " + v.Type().String())
 	}
 	if !ok {
 		return pathErrorf(path, "want %s, not %s", wantKind(v.Kind()), tokenKind(tok))
