@@ -63,7 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintln(stderr, "spfmilter: "+err.Error())
-	if errors.Is(err, errUsage) || errors.Is(err, dnsflag.ErrUsage) {
+	if errors.Is(err, milterflag.ErrUsage) || errors.Is(err, dnsflag.ErrUsage) {
 		return 2
 	}
 	return 1
