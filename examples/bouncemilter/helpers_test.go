@@ -84,6 +84,13 @@ func startMilter(t testing.TB, cfg config, r spf.Resolver, ln net.Listener) (str
 	t.Helper()
 	var log syncBuffer
 	f := newFilterWith(cfg, r, slog.New(slog.NewTextHandler(&log, nil)))
+	return serveFilter(t, f, ln), &log
+}
+
+// serveFilter serves f on ln, or a loopback port when ln is nil, until
+// the test ends, and returns its address.
+func serveFilter(t testing.TB, f *filter, ln net.Listener) string {
+	t.Helper()
 	if ln == nil {
 		var err error
 		ln, err = net.Listen("tcp4", "127.0.0.1:0")
@@ -96,7 +103,7 @@ func startMilter(t testing.TB, cfg config, r spf.Resolver, ln net.Listener) (str
 		cancel()
 		assert.NoError(t, <-done)
 	})
-	return ln.Addr().String(), &log
+	return ln.Addr().String()
 }
 
 // spfmilterBin builds the spfmilter command once per test binary, into a
