@@ -163,7 +163,9 @@ func TestOutcomes(t *testing.T) {
 			},
 			milter.ActionDiscard, "", "decision.spf.source=evaluated"},
 		{"auto-reply: discard", nil, "", []string{genuine},
-			func(t *testing.T) string { return fixture(t, "Subject: test genuine", "Subject: test genuine\nAuto-Submitted: auto-replied") },
+			func(t *testing.T) string {
+				return fixture(t, "Subject: test genuine", "Subject: test genuine\nAuto-Submitted: auto-replied")
+			},
 			milter.ActionDiscard, "", "decision.reason=loop"},
 		{"not a DSN: untouched", nil, "", []string{genuine},
 			func(*testing.T) string { return "From: a@b.example\nSubject: hi\n\nHello.\n" },
@@ -212,7 +214,9 @@ func TestHostileInput(t *testing.T) {
 				return fixture(t, "Return-Path: <alice@genuine.example>\n", "Return-Path: <alice@genuine.example>\n"+strings.Repeat("X-Junk: "+strings.Repeat("j", 900)+"\n", 100))
 			}, milter.ActionDiscard, "decision.reason=spf-none"},
 		{"huge field in the DSN's header", []string{genuine},
-			func(t *testing.T) string { return fixture(t, "Subject:", "X-Long: "+strings.Repeat("y ", 50_000)+"\nSubject:") },
+			func(t *testing.T) string {
+				return fixture(t, "Subject:", "X-Long: "+strings.Repeat("y ", 50_000)+"\nSubject:")
+			},
 			milter.ActionAccept, "act=bounce"},
 	}
 	for _, tt := range tests {
