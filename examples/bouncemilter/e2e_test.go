@@ -297,3 +297,24 @@ func waitDeferred(ctx context.Context, t testing.TB, pf *postfixtest.Instance) [
 	}, func() string { return fmt.Sprintf("a deferred message; queue %+v", q) })
 	return q
 }
+
+// TestPostmasterCopyPasses: Postfix's postmaster copy of a bounce
+// (notify_classes = bounce) goes through bcleanup too, with the
+// double-bounce sender: it is no sender's DSN and passes untouched,
+// while the sender's DSN is decided.
+func TestPostmasterCopyPasses(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	sink := smtptest.NewSink(t)
+	addr, log := startMilter(t, testConfig(nil), newTestZone(t), nil)
+	pf := postfixtest.Start(t, postfixtest.Config{Sink: sink.Addr(), BounceMilter: "inet:" + addr,
+		Extra: map[string]string{"notify_classes": "bounce"}})
+	from := "alice@genuine.example"
+	require.NoError(t, pf.Send(ctx, from, []string{unknownUser}, original("copy", from)))
+	require.NoError(t, pf.WaitQueueEmpty(ctx), pf.Log())
+
+	assert.Equal(t, 1, log.count("act=bounce"), log.String())
+	assert.Equal(t, 1, log.count(`act=pass rcpt=postmaster@`+ourHost+` why="not a DSN: the return path is not null"`), log.String())
+	assert.Contains(t, pf.Mailbox("postmaster"), "Return-Path: <double-bounce@"+ourHost+">")
+	require.Len(t, sink.Messages(), 1)
+	assert.NotContains(t, pf.Mailbox("postmaster"), headerName, "passed untouched")
+}
