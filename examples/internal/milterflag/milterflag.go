@@ -78,7 +78,7 @@ func (a Addr) Listen() (net.Listener, error) {
 // milter_default_action to them).
 func Serve(ctx context.Context, ln net.Listener, srv *milter.Server, grace time.Duration, log *slog.Logger) error {
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() { done <- srv.Serve(quickAck(ln)) }()
 	select {
 	case err := <-done:
 		srv.Close()

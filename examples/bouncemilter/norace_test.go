@@ -1,6 +1,0 @@
-//go:build !race
-
-package main
-
-// raceEnabled: the race detector slows the milter down several times.
-const raceEnabled = false
