@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 )
 
 // ErrUsage marks bad flags: the milters exit with status 2 for it.
@@ -50,4 +52,19 @@ func ParseArgs(fs *flag.FlagSet, args []string, about string, stdout io.Writer) 
 		return Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// ExitStatus reports err, if any, on one line of stderr prefixed with the
+// command's name, and returns the exit status: 0 for none or -h
+// (flag.ErrHelp), 2 for bad flags (ErrUsage, dnsflag.ErrUsage), 1 for
+// any other failure.
+func ExitStatus(name string, err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, name+": "+err.Error())
+	if errors.Is(err, ErrUsage) || errors.Is(err, dnsflag.ErrUsage) {
+		return 2
+	}
+	return 1
 }

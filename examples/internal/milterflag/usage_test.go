@@ -31,3 +31,15 @@ func TestParseArgs(t *testing.T) {
 	assert.Equal(t, `unexpected argument "extra"`, err.Error())
 	assert.ErrorIs(t, Usage(errors.New("x")), ErrUsage)
 }
+
+func TestExitStatus(t *testing.T) {
+	var stderr strings.Builder
+	assert.Equal(t, 0, ExitStatus("m", nil, &stderr))
+	assert.Equal(t, 0, ExitStatus("m", flag.ErrHelp, &stderr))
+	assert.Empty(t, stderr.String())
+	assert.Equal(t, 2, ExitStatus("m", Usagef("-x: bad"), &stderr))
+	assert.Equal(t, "m: -x: bad\n", stderr.String())
+	stderr.Reset()
+	assert.Equal(t, 1, ExitStatus("m", errors.New("listen: in use"), &stderr))
+	assert.Equal(t, "m: listen: in use\n", stderr.String())
+}
