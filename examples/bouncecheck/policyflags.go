@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -30,13 +31,13 @@ func newPolicyFlags(fs *flag.FlagSet) policyFlags {
 func (f policyFlags) load(cmd string, stdin io.Reader) (*policy.Policy, error) {
 	pol := &policy.Policy{}
 	if *f.file != "" {
-		var pj policyJSON
+		var pj policyjson.File
 		if err := readJSON(*f.file, "policy", stdin, &pj); err != nil {
 			return nil, err
 		}
 		var err error
-		if pol, err = pj.toPolicy(); err != nil {
-			return nil, err
+		if pol, err = pj.ToPolicy(); err != nil {
+			return nil, usageErrorf("%v", err)
 		}
 	}
 	if *f.now != "" {

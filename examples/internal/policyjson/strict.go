@@ -1,4 +1,4 @@
-package main
+package policyjson
 
 import (
 	"encoding/json"
@@ -12,14 +12,14 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/capped"
 )
 
-// decodeStrict decodes the one JSON object in r into v, a pointer to a
+// DecodeStrict decodes the one JSON object in r into v, a pointer to a
 // struct, strictly where encoding/json is lenient: a key must equal a
 // field's json tag exactly (not "Return_Path" for "return_path"), appear
 // once, and be known; a value must have the field's kind (null has none);
 // nothing may follow the object. Errors name the value's path, such as
 // "recipients[0].address", and JSON kinds, never a Go type.
-func decodeStrict(r io.Reader, v any) error {
-	d := strictDecoder{json.NewDecoder(capped.Reader(r, maxInputSize))}
+func DecodeStrict(r io.Reader, v any) error {
+	d := strictDecoder{json.NewDecoder(capped.Reader(r, MaxSize))}
 	d.dec.UseNumber()
 	if err := d.value(reflect.ValueOf(v).Elem(), ""); err != nil {
 		return err
@@ -29,6 +29,9 @@ func decodeStrict(r io.Reader, v any) error {
 	}
 	return nil
 }
+
+// MaxSize bounds a JSON input, which is held in memory whole.
+const MaxSize = 64 << 20
 
 // strictDecoder walks the tokens of one JSON value, filling a Go value.
 type strictDecoder struct{ dec *json.Decoder }

@@ -1,15 +1,23 @@
-package main
+// Package policyjson reads the bounce policy file of the example programs
+// (docs/design.md: the JSON of `bouncecheck decide -policy`), strictly:
+// unknown or repeated keys and values of the wrong kind are errors that
+// name the key. bouncecheck and bouncemilter read it alike.
+package policyjson
 
 import (
+	"errors"
+	"fmt"
+	"io"
 	"time"
+
+	"github.com/bouncepolicy/bouncepolicy/dsn"
 
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
-// policyJSON is the policy file of `bouncecheck decide` (DESIGN.md); every
-// key is optional.
-type policyJSON struct {
+// File is the policy file; every key is optional.
+type File struct {
 	Mode            string    `json:"mode"`
 	OnSPF           onSPFJSON `json:"on_spf"`
 	ReportingMTA    string    `json:"reporting_mta"`
@@ -45,8 +53,9 @@ type onSPFJSON struct {
 	PermError *string `json:"permerror"`
 }
 
-// toPolicy checks p and converts it. Errors name the field.
-func (p *policyJSON) toPolicy() (*policy.Policy, error) {
+// ToPolicy checks p and converts it. Errors start "policy: " and name
+// the field.
+func (p *File) ToPolicy() (*policy.Policy, error) {
 	pol := &policy.Policy{
 		Mode:                 policy.Mode(p.Mode),
 		ReportingMTA:         p.ReportingMTA,
@@ -84,11 +93,14 @@ func (p *policyJSON) toPolicy() (*policy.Policy, error) {
 		}
 		var err error
 		if *d.to, err = time.ParseDuration(d.s); err != nil {
-			return nil, usageErrorf("policy: %s: %q is not a duration such as \"4h\"", d.field, d.s)
+			return nil, fmt.Errorf("policy: %s: %q is not a duration such as \"4h\"", d.field, d.s)
 		}
 	}
-	if err := pol.Validate(); err != nil {
-		return nil, invalidInput("policy", err)
+	var fe *dsn.FieldError
+	if err := pol.Validate(); errors.As(err, &fe) {
+		return nil, fmt.Errorf("policy: %s: %s", fe.Field, fe.Rule)
+	} else if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
 	}
 	return pol, nil
 }
@@ -108,4 +120,14 @@ func (o *onSPFJSON) actions() map[spf.Result]policy.Outcome {
 		}
 	}
 	return m
+}
+
+// Load reads a policy file from r: the policy it describes, checked.
+// Errors start "policy: " and name the key or field at fault.
+func Load(r io.Reader) (*policy.Policy, error) {
+	var f File
+	if err := DecodeStrict(r, &f); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return f.ToPolicy()
 }
