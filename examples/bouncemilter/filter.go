@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -51,16 +52,25 @@ func newFilterWith(cfg config, r spf.Resolver, log *slog.Logger) *filter {
 	return &filter{cfg: cfg, pol: newPolicy(cfg, r), log: log}
 }
 
-// newPolicy is the bounce policy the flags describe: the defaults of
-// policy.Policy (SPF-gated: bounce on pass, defer on temperror, drop on
-// the rest), our host name, and SPF from r when it must be evaluated.
+// newPolicy is the bounce policy the flags describe: the -policy file's,
+// or the defaults of policy.Policy (SPF-gated: bounce on pass, defer on
+// temperror, drop on the rest), amended by the flags, with SPF from r
+// when it must be evaluated.
 func newPolicy(cfg config, r spf.Resolver) *policy.Policy {
-	p := &policy.Policy{
-		ReportingMTA:         cfg.authservID,
-		AuthservID:           cfg.authservID,
-		TrustRecordedHeaders: cfg.trustRecorded,
-		Postmaster:           cfg.postmaster,
-		NoticeOn:             cfg.noticeOn,
+	p := &policy.Policy{}
+	if cfg.policyFile != nil {
+		// parseFlags checked that it converts; a fresh Policy each time,
+		// since one must not be copied.
+		if fp, err := cfg.policyFile.ToPolicy(); err == nil {
+			p = fp
+		}
+	}
+	p.AuthservID = cfg.authservID
+	p.ReportingMTA = cmp.Or(p.ReportingMTA, cfg.authservID)
+	p.TrustRecordedHeaders = cfg.trustRecorded
+	p.Postmaster = cmp.Or(cfg.postmaster, p.Postmaster)
+	if cfg.noticeOn != nil {
+		p.NoticeOn = cfg.noticeOn
 	}
 	if r != nil {
 		// Receiver is the %{r} macro of explanations (RFC 7208 §7.2).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
@@ -18,11 +20,15 @@ import (
 // config is what the flags say; every session shares it, read-only.
 type config struct {
 	listen milterflag.Addr
+	// policyFile is the -policy file, the policy the other flags amend;
+	// nil for the defaults. parseFlags has checked that it converts.
+	policyFile *policyjson.File
 	// authservID is our host name: the DSNs' Reporting-MTA and the by
 	// clause of our Received fields. trustRecorded is set when it was
-	// given: the Received-SPF and Authentication-Results fields naming it
-	// are then trusted, spfmilter having deleted arriving ones (RFC 8601
-	// §5). Without it, SPF is evaluated at bounce time.
+	// given (by the flag, or the policy's authserv_id with
+	// trust_recorded_headers): the Received-SPF and Authentication-Results
+	// fields naming it are then trusted, spfmilter having deleted arriving
+	// ones (RFC 8601 §5). Without it, SPF is evaluated at bounce time.
 	authservID    string
 	trustRecorded bool
 	// postmaster receives the DSNs dropped for the reasons of noticeOn
@@ -36,7 +42,7 @@ type config struct {
 }
 
 // about is what -h says before the flags.
-const about = `usage: bouncemilter -listen ADDR [-authserv-id NAME] [-postmaster ADDRESS]
+const about = `usage: bouncemilter -listen ADDR [-policy FILE] [-authserv-id NAME] [-postmaster ADDRESS]
                     [-notice-on REASON,...] [-timeout DURATION] [-dns HOST[:PORT] | -zone FILE]
 
 A milter for the cleanup service that only Postfix's bounce(8) uses. It
@@ -56,6 +62,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("bouncemilter", flag.ContinueOnError)
 	listen := fs.String("listen", "", "where to listen for the MTA: inet:HOST:PORT or unix:PATH (required)")
+	policyFile := fs.String("policy", "", "the bounce policy, bouncecheck's JSON; the other flags amend it (default: the policy's defaults)")
 	fs.StringVar(&cfg.authservID, "authserv-id", "", "our host name, as spfmilter's -authserv-id: trusts the SPF results recorded under it (default: the host name, trusting none)")
 	fs.StringVar(&cfg.postmaster, "postmaster", "", "the address that gets the dropped DSNs whose reason is in -notice-on (default: discard them)")
 	noticeOn := fs.String("notice-on", "", "comma-separated drop reasons that go to -postmaster, or \"none\" (default: spf-temperror-expired,spf-none,spf-neutral,spf-softfail,spf-permerror,hostile-content)")
@@ -74,8 +81,18 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
 		return cfg, milterflag.Usage(err)
 	}
-	cfg.trustRecorded = cfg.authservID != ""
-	if !cfg.trustRecorded {
+	if *policyFile != "" {
+		if cfg.policyFile, err = readPolicy(*policyFile); err != nil {
+			return cfg, err
+		}
+		if cfg.authservID == "" {
+			cfg.authservID = cmp.Or(cfg.policyFile.AuthservID, cfg.policyFile.ReportingMTA)
+			cfg.trustRecorded = cfg.authservID != "" && cfg.policyFile.TrustHeaders
+		}
+	} else {
+		cfg.trustRecorded = cfg.authservID != ""
+	}
+	if cfg.authservID == "" {
 		if cfg.authservID, err = os.Hostname(); err != nil {
 			return cfg, milterflag.Usagef("-authserv-id not given and no host name: %v", err)
 		}
@@ -95,10 +112,27 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	// The policy checks the address and the reasons; its error names
 	// the policy's field, the flag's name with '_' for '-'.
 	var fe *dsn.FieldError
-	if err := newPolicy(cfg, nil).Validate(); errors.As(err, &fe) {
+	if err := newPolicy(cfg, nil).Validate(); errors.As(err, &fe) && cfg.policyFile == nil {
 		return cfg, milterflag.Usagef("-%s: %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
 	} else if err != nil {
-		return cfg, milterflag.Usage(err)
+		return cfg, milterflag.Usagef("-policy %s with the flags: %v", *policyFile, err)
 	}
 	return cfg, nil
+}
+
+// readPolicy reads the -policy file, checking that it converts.
+func readPolicy(name string) (*policyjson.File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, milterflag.Usagef("-policy: %v", err)
+	}
+	defer f.Close()
+	var pf policyjson.File
+	if err := policyjson.DecodeStrict(f, &pf); err != nil {
+		return nil, milterflag.Usagef("-policy %s: %v", name, err)
+	}
+	if _, err := pf.ToPolicy(); err != nil {
+		return nil, milterflag.Usagef("-policy %s: %v", name, err)
+	}
+	return &pf, nil
 }

@@ -13,7 +13,7 @@
 // Usage:
 //
 //	bouncemilter -listen inet:127.0.0.1:8892 -authserv-id mx.example.org
-//	             [-postmaster postmaster@example.org] [-notice-on REASON,...]
+//	             [-policy FILE] [-postmaster postmaster@example.org] [-notice-on REASON,...]
 //	             [-timeout 20s] [-dns HOST[:PORT] | -zone FILE]
 //
 // It speaks the milter protocol (version 6) through
@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		var f *filter
 		if f, err = newFilter(cfg, slog.New(slog.NewTextHandler(stderr, nil))); err == nil {
-			err = milterflag.ListenAndServe(ctx, cfg.listen, f.newServer(), f.log, "authserv_id", f.cfg.authservID, "postmaster", f.cfg.postmaster)
+			err = milterflag.ListenAndServe(ctx, cfg.listen, f.newServer(), f.log, "authserv_id", f.cfg.authservID, "postmaster", f.pol.Postmaster)
 		}
 	}
 	return milterflag.ExitStatus("bouncemilter", err, stderr)

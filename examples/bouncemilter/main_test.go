@@ -38,6 +38,24 @@ func TestParseFlags(t *testing.T) {
 	cfg, err = parseFlags([]string{"-listen", "inet::8892"}, nil)
 	require.NoError(t, err)
 	assert.Nil(t, cfg.noticeOn, "the policy's default set")
+
+	// -policy: the file's policy, the flags amending it.
+	file := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(file, []byte(`{"on_spf": {"softfail": "bounce"}, "postmaster": "pm@ops.example",
+		"authserv_id": "`+ourHost+`", "trust_recorded_headers": true, "notice_on": ["spf-fail"]}`), 0o600))
+	cfg, err = parseFlags([]string{"-listen", "inet::8892", "-policy", file}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, ourHost, cfg.authservID)
+	assert.True(t, cfg.trustRecorded)
+	p := newPolicy(cfg, nil)
+	assert.Equal(t, "pm@ops.example", p.Postmaster)
+	assert.Equal(t, []policy.Reason{policy.ReasonSPFFail}, p.NoticeOn)
+	assert.Equal(t, policy.Bounce, p.OnSPF["softfail"])
+	cfg, err = parseFlags([]string{"-listen", "inet::8892", "-policy", file, "-postmaster", "other@ops.example", "-notice-on", "none"}, nil)
+	require.NoError(t, err)
+	p = newPolicy(cfg, nil)
+	assert.Equal(t, "other@ops.example", p.Postmaster, "the flag wins")
+	assert.Equal(t, []policy.Reason{}, p.NoticeOn)
 }
 
 // TestBadFlags: each mistake is one line on stderr, naming the flag, and
@@ -61,6 +79,10 @@ func TestBadFlags(t *testing.T) {
 		{append(ok, "extra"), `unexpected argument "extra"`},
 		{append(ok, "-dns", "192.0.2.1", "-zone", "z"), "-dns and -zone cannot be used together"},
 		{append(ok, "-zone", filepath.Join(t.TempDir(), "absent")), "-zone: open "},
+		{append(ok, "-policy", filepath.Join(t.TempDir(), "absent")), "-policy: open "},
+		{append(ok, "-policy", policyFile(t, `{"mode": "sometimes"}`)), `policy: mode: unknown mode "sometimes"`},
+		{append(ok, "-policy", policyFile(t, `{"modus": "always"}`)), `unknown key "modus"`},
+		{append(ok, "-policy", policyFile(t, `{"defer_for": "soon"}`)), `defer_for: "soon" is not a duration`},
 	}
 	// Stopped before it starts: flags taken by mistake end the test.
 	stopped, stop := context.WithCancel(context.Background())
@@ -114,4 +136,11 @@ func TestRunAndStop(t *testing.T) {
 	assert.Contains(t, stderr.String(), "msg=stopping")
 	_, err := net.Dial("tcp", m[1])
 	assert.Error(t, err, "no longer listening")
+}
+
+// policyFile writes a policy file.
+func policyFile(t *testing.T, content string) string {
+	name := filepath.Join(t.TempDir(), "policy.json")
+	require.NoError(t, os.WriteFile(name, []byte(content), 0o600))
+	return name
 }

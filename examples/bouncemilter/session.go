@@ -124,7 +124,7 @@ func (s *session) carryOut(m milter.Modifier, v verdict) (*milter.Response, erro
 		if err := m.DeleteRecipient(s.env.rcpts[0]); err != nil {
 			return nil, err
 		}
-		if err := m.AddRecipient(s.f.cfg.postmaster, ""); err != nil {
+		if err := m.AddRecipient(s.f.pol.Postmaster, ""); err != nil {
 			return nil, err
 		}
 		if err := m.AddHeader(headerName, policyField(v.decision)); err != nil {
@@ -164,7 +164,7 @@ func (s *session) logVerdict(m milter.Modifier, v verdict, err error) {
 		attrs = append(attrs, "decision", v.decision)
 	}
 	if v.act == actNotice {
-		attrs = append(attrs, "notice_to", s.f.cfg.postmaster)
+		attrs = append(attrs, "notice_to", s.f.pol.Postmaster)
 	}
 	level := slog.LevelInfo
 	if v.why != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
@@ -162,6 +163,8 @@ func TestOutcomes(t *testing.T) {
 				return fixture(t, "alice@genuine.example", "mallory@forged.example", "smtp.mailfrom=genuine.example", "smtp.mailfrom=forged.example")
 			},
 			milter.ActionDiscard, "", "decision.spf.source=evaluated"},
+		{"-policy mode discard", func(c *config) { c.policyFile = &policyjson.File{Mode: "discard"} }, "", []string{genuine},
+			func(t *testing.T) string { return fixture(t) }, milter.ActionDiscard, "", "decision.reason=policy-discard"},
 		{"auto-reply: discard", nil, "", []string{genuine},
 			func(t *testing.T) string {
 				return fixture(t, "Subject: test genuine", "Subject: test genuine\nAuto-Submitted: auto-replied")
