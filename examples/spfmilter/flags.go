@@ -1,34 +1,15 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
-
-// errUsage marks bad flags: exit status 2.
-var errUsage = errors.New("bad usage")
-
-// usageErrorf reports bad flags; the message stands alone.
-func usageErrorf(format string, a ...any) error {
-	return usageError{fmt.Errorf(format, a...)}
-}
-
-// usageError is an error of the flags: it matches errUsage and says only
-// its own message.
-type usageError struct{ err error }
-
-func (e usageError) Error() string        { return e.err.Error() }
-func (e usageError) Unwrap() error        { return e.err }
-func (e usageError) Is(target error) bool { return target == errUsage }
 
 // config is what the flags say; every session shares it, read-only.
 type config struct {
@@ -60,11 +41,10 @@ Flags:
 `
 
 // parseFlags reads the command line. -h prints the help on stdout and
-// returns flag.ErrHelp; other errors match errUsage.
+// returns flag.ErrHelp; other errors match milterflag.ErrUsage.
 func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("spfmilter", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported once, by run
 	listen := fs.String("listen", "", "where to listen for the MTA: inet:HOST:PORT or unix:PATH (required)")
 	fs.StringVar(&cfg.authservID, "authserv-id", "", "this host's name in the fields it writes and deletes (default: the host name)")
 	fs.BoolVar(&cfg.rejectFail, "reject-fail", false, "reject SPF fail at MAIL FROM with 550 5.7.23 and the domain's explanation")
@@ -72,38 +52,27 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each SPF check, at least 1s")
 	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
 	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
-	err := fs.Parse(args)
+	err := milterflag.ParseArgs(fs, args, about, stdout)
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		var help strings.Builder
-		help.WriteString(about)
-		fs.SetOutput(&help)
-		fs.PrintDefaults()
-		if _, err := io.WriteString(stdout, help.String()); err != nil {
-			return cfg, err
-		}
-		return cfg, flag.ErrHelp
 	case err != nil:
-		return cfg, usageErrorf("%v", err)
-	case fs.NArg() > 0:
-		return cfg, usageErrorf("unexpected argument %q", fs.Arg(0))
+		return cfg, err
 	case *listen == "":
-		return cfg, usageErrorf("-listen is required (inet:HOST:PORT or unix:PATH)")
+		return cfg, milterflag.Usagef("-listen is required (inet:HOST:PORT or unix:PATH)")
 	case cfg.timeout < time.Second:
-		return cfg, usageErrorf("-timeout %v: at least 1s", cfg.timeout)
+		return cfg, milterflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
 	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
-		return cfg, usageError{err}
+		return cfg, milterflag.Usage(err)
 	}
 	if cfg.authservID == "" {
 		if cfg.authservID, err = os.Hostname(); err != nil {
-			return cfg, usageErrorf("-authserv-id not given and no host name: %v", err)
+			return cfg, milterflag.Usagef("-authserv-id not given and no host name: %v", err)
 		}
 	}
 	// RFC 8601 §2.5: the authserv-id names the host; a host name is also
 	// what Received-SPF's receiver= takes as a dot-atom (RFC 7208 §9.1).
 	if err := smtpsyntax.CheckHostname(cfg.authservID); err != nil {
-		return cfg, usageErrorf("-authserv-id %q: %v", cfg.authservID, err)
+		return cfg, milterflag.Usagef("-authserv-id %q: %v", cfg.authservID, err)
 	}
 	return cfg, nil
 }

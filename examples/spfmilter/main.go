@@ -21,9 +21,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -32,13 +29,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 )
 
-// shutdownGrace is how long a stop waits for open sessions before it
-// closes them; the MTA then applies its milter_default_action.
-const shutdownGrace = 10 * time.Second
+// shutdownGrace is how long a stop waits for open sessions.
+const shutdownGrace = milterflag.ShutdownGrace
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -50,34 +45,13 @@ func main() {
 // status: 0 after a stop or -h, 2 for bad flags, 1 for other failures.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err == nil {
 		var f *filter
 		if f, err = newFilter(cfg, slog.New(slog.NewTextHandler(stderr, nil))); err == nil {
-			err = listenAndServe(ctx, f)
+			err = milterflag.ListenAndServe(ctx, cfg.listen, f.newServer(), f.log, "authserv_id", f.cfg.authservID)
 		}
 	}
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintln(stderr, "spfmilter: "+err.Error())
-	if errors.Is(err, errUsage) || errors.Is(err, dnsflag.ErrUsage) {
-		return 2
-	}
-	return 1
-}
-
-// listenAndServe listens where f.cfg says and serves milter sessions
-// until ctx is done.
-func listenAndServe(ctx context.Context, f *filter) error {
-	ln, err := f.cfg.listen.Listen()
-	if err != nil {
-		return err
-	}
-	f.log.Info("listening", "addr", ln.Addr().String(), "authserv_id", f.cfg.authservID)
-	return serve(ctx, ln, f, shutdownGrace)
+	return milterflag.ExitStatus("spfmilter", err, stderr)
 }
 
 // serve serves milter sessions on ln until ctx is done, then stops

@@ -78,7 +78,7 @@ func (a Addr) Listen() (net.Listener, error) {
 // milter_default_action to them).
 func Serve(ctx context.Context, ln net.Listener, srv *milter.Server, grace time.Duration, log *slog.Logger) error {
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	go func() { done <- srv.Serve(quickAck(ln)) }()
 	select {
 	case err := <-done:
 		srv.Close()
@@ -96,4 +96,20 @@ func Serve(ctx context.Context, ln net.Listener, srv *milter.Server, grace time.
 	}
 	<-done
 	return nil
+}
+
+// ShutdownGrace is how long a stop waits for open sessions before it
+// closes them; the MTA then applies its milter_default_action.
+const ShutdownGrace = 10 * time.Second
+
+// ListenAndServe listens at a and serves srv's sessions until ctx is
+// done, then stops within ShutdownGrace. The log's "listening" line names
+// the address (port 0 resolved) and attrs.
+func ListenAndServe(ctx context.Context, a Addr, srv *milter.Server, log *slog.Logger, attrs ...any) error {
+	ln, err := a.Listen()
+	if err != nil {
+		return err
+	}
+	log.Info("listening", append([]any{"addr", ln.Addr().String()}, attrs...)...)
+	return Serve(ctx, ln, srv, ShutdownGrace, log)
 }

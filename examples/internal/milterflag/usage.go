@@ -1,0 +1,70 @@
+package milterflag
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
+)
+
+// ErrUsage marks bad flags: the milters exit with status 2 for it.
+var ErrUsage = errors.New("milterflag: bad usage")
+
+// Usagef reports bad flags; the message stands alone and matches ErrUsage.
+func Usagef(format string, a ...any) error {
+	return usageError{fmt.Errorf(format, a...)}
+}
+
+// Usage marks err, an error in a flag's value, as bad usage.
+func Usage(err error) error { return usageError{err} }
+
+// usageError is an error of the flags: it matches ErrUsage and says only
+// its own message.
+type usageError struct{ err error }
+
+func (e usageError) Error() string        { return e.err.Error() }
+func (e usageError) Unwrap() error        { return e.err }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
+// ParseArgs parses args with fs, which must take no positional argument.
+// -h writes about and the flags' defaults on stdout and returns
+// flag.ErrHelp; every other error matches ErrUsage and says nothing on
+// any output, so that the caller reports it once, on one line.
+func ParseArgs(fs *flag.FlagSet, args []string, about string, stdout io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		var help strings.Builder
+		help.WriteString(about)
+		fs.SetOutput(&help)
+		fs.PrintDefaults()
+		if _, err := io.WriteString(stdout, help.String()); err != nil {
+			return err
+		}
+		return flag.ErrHelp
+	case err != nil:
+		return Usagef("%v", err)
+	case fs.NArg() > 0:
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// ExitStatus reports err, if any, on one line of stderr prefixed with the
+// command's name, and returns the exit status: 0 for none or -h
+// (flag.ErrHelp), 2 for bad flags (ErrUsage, dnsflag.ErrUsage), 1 for
+// any other failure.
+func ExitStatus(name string, err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, name+": "+err.Error())
+	if errors.Is(err, ErrUsage) || errors.Is(err, dnsflag.ErrUsage) {
+		return 2
+	}
+	return 1
+}
