@@ -61,7 +61,7 @@ func newPolicy(cfg config, r spf.Resolver) *policy.Policy {
 	if cfg.policyFile != nil {
 		// parseFlags checked that it converts; a fresh Policy each time,
 		// since one must not be copied.
-		if fp, err := cfg.policyFile.ToPolicy(); err == nil {
+		if fp, err := cfg.policyFile.Policy(); err == nil {
 			p = fp
 		}
 	}

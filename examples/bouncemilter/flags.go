@@ -12,6 +12,7 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/strictjson"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
@@ -128,10 +129,10 @@ func readPolicy(name string) (*policyjson.File, error) {
 	}
 	defer f.Close()
 	var pf policyjson.File
-	if err := policyjson.DecodeStrict(f, &pf); err != nil {
+	if err := strictjson.Decode(f, &pf); err != nil {
 		return nil, milterflag.Usagef("-policy %s: %v", name, err)
 	}
-	if _, err := pf.ToPolicy(); err != nil {
+	if _, err := pf.Policy(); err != nil {
 		return nil, milterflag.Usagef("-policy %s: %v", name, err)
 	}
 	return &pf, nil
