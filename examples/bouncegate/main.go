@@ -25,7 +25,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,6 +38,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/bouncepolicy/bouncepolicy/deliver"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/policy"
@@ -59,23 +59,13 @@ func main() {
 // status: 0 after a stop or -h, 2 for bad flags, 1 for other failures.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err == nil {
 		var g *gate
 		if g, err = newGate(cfg, slog.New(slog.NewTextHandler(stderr, nil))); err == nil {
 			err = listenAndServe(ctx, g)
 		}
 	}
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintln(stderr, "bouncegate: "+err.Error())
-	if errors.Is(err, errUsage) || errors.Is(err, dnsflag.ErrUsage) {
-		return 2
-	}
-	return 1
+	return cmdflag.ExitStatus("bouncegate", err, stderr)
 }
 
 // newGate builds the gate the configuration describes: its policy, from
@@ -107,7 +97,7 @@ func newGateWith(cfg config, res spf.Resolver, log *slog.Logger) (*gate, error) 
 	pol.Resolver = res
 	pol.Logger = log
 	if err := pol.Validate(); err != nil {
-		return nil, usageErrorf("policy: %v", err)
+		return nil, cmdflag.Usagef("policy: %v", err)
 	}
 	relay := &deliver.Client{Resolver: res, NextHop: cfg.nextHop, HELO: cfg.hostname, Timeout: cfg.timeout}
 	return &gate{cfg: cfg, pol: pol, relay: relay, log: log}, nil
@@ -222,12 +212,12 @@ func loadPolicy(file string) (*policy.Policy, error) {
 	}
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, usageErrorf("-policy: %v", err)
+		return nil, cmdflag.Usagef("-policy: %v", err)
 	}
 	defer f.Close()
 	pol, err := policyjson.Read(f)
 	if err != nil {
-		return nil, usageErrorf("-policy %s: %v", file, err)
+		return nil, cmdflag.Usagef("-policy %s: %v", file, err)
 	}
 	return pol, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/strictjson"
@@ -58,7 +59,7 @@ Flags:
 `
 
 // parseFlags reads the command line. -h prints the help on stdout and
-// returns flag.ErrHelp; other errors match milterflag.ErrUsage.
+// returns flag.ErrHelp; other errors match cmdflag.ErrUsage.
 func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("bouncemilter", flag.ContinueOnError)
@@ -70,17 +71,17 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each decision, at least 1s")
 	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
 	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
-	err := milterflag.ParseArgs(fs, args, about, stdout)
+	err := cmdflag.ParseArgs(fs, args, about, stdout)
 	switch {
 	case err != nil:
 		return cfg, err
 	case *listen == "":
-		return cfg, milterflag.Usagef("-listen is required (inet:HOST:PORT or unix:PATH)")
+		return cfg, cmdflag.Usagef("-listen is required (inet:HOST:PORT or unix:PATH)")
 	case cfg.timeout < time.Second:
-		return cfg, milterflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
+		return cfg, cmdflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
 	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
-		return cfg, milterflag.Usage(err)
+		return cfg, cmdflag.Usage(err)
 	}
 	if *policyFile != "" {
 		if cfg.policyFile, err = readPolicy(*policyFile); err != nil {
@@ -95,12 +96,12 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	}
 	if cfg.authservID == "" {
 		if cfg.authservID, err = os.Hostname(); err != nil {
-			return cfg, milterflag.Usagef("-authserv-id not given and no host name: %v", err)
+			return cfg, cmdflag.Usagef("-authserv-id not given and no host name: %v", err)
 		}
 	}
 	// RFC 8601 §2.5: the authserv-id names the host.
 	if err := smtpsyntax.CheckHostname(cfg.authservID); err != nil {
-		return cfg, milterflag.Usagef("-authserv-id %q: %v", cfg.authservID, err)
+		return cfg, cmdflag.Usagef("-authserv-id %q: %v", cfg.authservID, err)
 	}
 	if *noticeOn != "" {
 		cfg.noticeOn = []policy.Reason{} // non-nil: exactly these
@@ -114,9 +115,9 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	// the policy's field, the flag's name with '_' for '-'.
 	var fe *dsn.FieldError
 	if err := newPolicy(cfg, nil).Validate(); errors.As(err, &fe) && cfg.policyFile == nil {
-		return cfg, milterflag.Usagef("-%s: %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
+		return cfg, cmdflag.Usagef("-%s: %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
 	} else if err != nil {
-		return cfg, milterflag.Usagef("-policy %s with the flags: %v", *policyFile, err)
+		return cfg, cmdflag.Usagef("-policy %s with the flags: %v", *policyFile, err)
 	}
 	return cfg, nil
 }
@@ -125,15 +126,15 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 func readPolicy(name string) (*policyjson.File, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, milterflag.Usagef("-policy: %v", err)
+		return nil, cmdflag.Usagef("-policy: %v", err)
 	}
 	defer f.Close()
 	var pf policyjson.File
 	if err := strictjson.Decode(f, &pf); err != nil {
-		return nil, milterflag.Usagef("-policy %s: %v", name, err)
+		return nil, cmdflag.Usagef("-policy %s: %v", name, err)
 	}
 	if _, err := pf.Policy(); err != nil {
-		return nil, milterflag.Usagef("-policy %s: %v", name, err)
+		return nil, cmdflag.Usagef("-policy %s: %v", name, err)
 	}
 	return &pf, nil
 }

@@ -33,6 +33,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 )
 
@@ -55,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = milterflag.ListenAndServe(ctx, cfg.listen, f.newServer(), f.log, "authserv_id", f.cfg.authservID, "postmaster", f.pol.Postmaster)
 		}
 	}
-	return milterflag.ExitStatus("bouncemilter", err, stderr)
+	return cmdflag.ExitStatus("bouncemilter", err, stderr)
 }
 
 // serve serves milter sessions on ln until ctx is done, then stops

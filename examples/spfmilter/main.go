@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 )
 
@@ -51,7 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = milterflag.ListenAndServe(ctx, cfg.listen, f.newServer(), f.log, "authserv_id", f.cfg.authservID)
 		}
 	}
-	return milterflag.ExitStatus("spfmilter", err, stderr)
+	return cmdflag.ExitStatus("spfmilter", err, stderr)
 }
 
 // serve serves milter sessions on ln until ctx is done, then stops

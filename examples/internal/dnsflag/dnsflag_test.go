@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
@@ -64,7 +65,7 @@ func TestNewBadFlags(t *testing.T) {
 	for _, tt := range tests {
 		_, err := New(tt.dns, tt.zone)
 		require.Error(t, err, "%+v", tt)
-		assert.True(t, errors.Is(err, ErrUsage), "%+v: %v", tt, err)
+		assert.True(t, errors.Is(err, cmdflag.ErrUsage), "%+v: %v", tt, err)
 		assert.True(t, strings.HasPrefix(err.Error(), "-"), "%v", err)
 		assert.Contains(t, err.Error(), tt.want)
 	}

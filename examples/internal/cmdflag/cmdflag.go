@@ -1,4 +1,7 @@
-package milterflag
+// Package cmdflag is the command-line plumbing of the example programs,
+// written once: the usage error of bad flags, parsing a flag set with -h
+// and one-line errors, and the exit status (0, 2 for bad flags, 1).
+package cmdflag
 
 import (
 	"errors"
@@ -6,12 +9,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 )
 
-// ErrUsage marks bad flags: the milters exit with status 2 for it.
-var ErrUsage = errors.New("milterflag: bad usage")
+// ErrUsage marks bad flags or invalid input: the programs exit with
+// status 2 for it.
+var ErrUsage = errors.New("cmdflag: bad usage")
 
 // Usagef reports bad flags; the message stands alone and matches ErrUsage.
 func Usagef(format string, a ...any) error {
@@ -54,17 +56,24 @@ func ParseArgs(fs *flag.FlagSet, args []string, about string, stdout io.Writer) 
 	return nil
 }
 
-// ExitStatus reports err, if any, on one line of stderr prefixed with the
-// command's name, and returns the exit status: 0 for none or -h
-// (flag.ErrHelp), 2 for bad flags (ErrUsage, dnsflag.ErrUsage), 1 for
-// any other failure.
-func ExitStatus(name string, err error, stderr io.Writer) int {
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+// Status is the exit status err means: 0 for none or -h (flag.ErrHelp),
+// 2 for bad flags (ErrUsage), 1 for any other failure.
+func Status(err error) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
-	}
-	fmt.Fprintln(stderr, name+": "+err.Error())
-	if errors.Is(err, ErrUsage) || errors.Is(err, dnsflag.ErrUsage) {
+	case errors.Is(err, ErrUsage):
 		return 2
 	}
 	return 1
+}
+
+// ExitStatus reports err, if any but -h, on one line of stderr prefixed
+// with the command's name, and returns its Status.
+func ExitStatus(name string, err error, stderr io.Writer) int {
+	status := Status(err)
+	if status != 0 {
+		fmt.Fprintln(stderr, name+": "+err.Error())
+	}
+	return status
 }

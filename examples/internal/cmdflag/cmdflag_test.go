@@ -1,8 +1,9 @@
-package milterflag
+package cmdflag
 
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -42,4 +43,5 @@ func TestExitStatus(t *testing.T) {
 	stderr.Reset()
 	assert.Equal(t, 1, ExitStatus("m", errors.New("listen: in use"), &stderr))
 	assert.Equal(t, "m: listen: in use\n", stderr.String())
+	assert.Equal(t, 2, Status(fmt.Errorf("policy: %w", Usage(errors.New("bad")))), "wrapped, still bad usage")
 }
