@@ -210,14 +210,9 @@ func loadPolicy(file string) (*policy.Policy, error) {
 	if file == "" {
 		return &policy.Policy{}, nil
 	}
-	f, err := os.Open(file)
+	pf, err := policyjson.ReadFile(file)
 	if err != nil {
-		return nil, cmdflag.Usagef("-policy: %v", err)
+		return nil, err
 	}
-	defer f.Close()
-	pol, err := policyjson.Read(f)
-	if err != nil {
-		return nil, cmdflag.Usagef("-policy %s: %v", file, err)
-	}
-	return pol, nil
+	return pf.Policy()
 }

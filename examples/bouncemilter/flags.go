@@ -13,7 +13,6 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
-	"github.com/bouncepolicy/bouncepolicy/examples/internal/strictjson"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
@@ -84,7 +83,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 		return cfg, cmdflag.Usage(err)
 	}
 	if *policyFile != "" {
-		if cfg.policyFile, err = readPolicy(*policyFile); err != nil {
+		if cfg.policyFile, err = policyjson.ReadFile(*policyFile); err != nil {
 			return cfg, err
 		}
 		if cfg.authservID == "" {
@@ -120,21 +119,4 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 		return cfg, cmdflag.Usagef("-policy %s with the flags: %v", *policyFile, err)
 	}
 	return cfg, nil
-}
-
-// readPolicy reads the -policy file, checking that it converts.
-func readPolicy(name string) (*policyjson.File, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, cmdflag.Usagef("-policy: %v", err)
-	}
-	defer f.Close()
-	var pf policyjson.File
-	if err := strictjson.Decode(f, &pf); err != nil {
-		return nil, cmdflag.Usagef("-policy %s: %v", name, err)
-	}
-	if _, err := pf.Policy(); err != nil {
-		return nil, cmdflag.Usagef("-policy %s: %v", name, err)
-	}
-	return &pf, nil
 }
