@@ -4,7 +4,6 @@ import (
 	"flag"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
@@ -98,15 +97,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 		}
 	}
 	cfg.authservGiven = cfg.hostname != ""
-	if cfg.hostname == "" {
-		if cfg.hostname, err = os.Hostname(); err != nil {
-			return cfg, cmdflag.Usagef("-authserv-id not given and no host name: %v", err)
-		}
-	}
-	// RFC 5321 §4.1.1.1: the name given in EHLO; RFC 8601 §2.5: the
-	// authserv-id names the host.
-	if err := smtpsyntax.CheckHostname(cfg.hostname); err != nil {
-		return cfg, cmdflag.Usagef("-authserv-id %q: %v", cfg.hostname, err)
+	if cfg.hostname, err = cmdflag.AuthservID(cfg.hostname); err != nil {
+		return cfg, err
 	}
 	if cfg.postmaster != "" {
 		if err := smtpsyntax.CheckMailbox(cfg.postmaster, false); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
-	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -93,14 +91,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	} else {
 		cfg.trustRecorded = cfg.authservID != ""
 	}
-	if cfg.authservID == "" {
-		if cfg.authservID, err = os.Hostname(); err != nil {
-			return cfg, cmdflag.Usagef("-authserv-id not given and no host name: %v", err)
-		}
-	}
-	// RFC 8601 §2.5: the authserv-id names the host.
-	if err := smtpsyntax.CheckHostname(cfg.authservID); err != nil {
-		return cfg, cmdflag.Usagef("-authserv-id %q: %v", cfg.authservID, err)
+	if cfg.authservID, err = cmdflag.AuthservID(cfg.authservID); err != nil {
+		return cfg, err
 	}
 	if *noticeOn != "" {
 		cfg.noticeOn = []policy.Reason{} // non-nil: exactly these

@@ -3,12 +3,10 @@ package main
 import (
 	"flag"
 	"io"
-	"os"
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
-	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -65,15 +63,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
 		return cfg, cmdflag.Usage(err)
 	}
-	if cfg.authservID == "" {
-		if cfg.authservID, err = os.Hostname(); err != nil {
-			return cfg, cmdflag.Usagef("-authserv-id not given and no host name: %v", err)
-		}
-	}
-	// RFC 8601 §2.5: the authserv-id names the host; a host name is also
-	// what Received-SPF's receiver= takes as a dot-atom (RFC 7208 §9.1).
-	if err := smtpsyntax.CheckHostname(cfg.authservID); err != nil {
-		return cfg, cmdflag.Usagef("-authserv-id %q: %v", cfg.authservID, err)
+	if cfg.authservID, err = cmdflag.AuthservID(cfg.authservID); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

@@ -8,7 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
 
 // ErrUsage marks bad flags or invalid input: the programs exit with
@@ -76,4 +79,22 @@ func ExitStatus(name string, err error, stderr io.Writer) int {
 		fmt.Fprintln(stderr, name+": "+err.Error())
 	}
 	return status
+}
+
+// AuthservID is the value of an -authserv-id flag, this host's name: v,
+// or the host name when v is empty. It must be a host name: RFC 8601
+// §2.5, the authserv-id names the host; it is also the name given in
+// EHLO (RFC 5321 §4.1.1.1) and what Received-SPF's receiver= takes as a
+// dot-atom (RFC 7208 §9.1). Errors are bad usage.
+func AuthservID(v string) (string, error) {
+	if v == "" {
+		var err error
+		if v, err = os.Hostname(); err != nil {
+			return "", Usagef("-authserv-id not given and no host name: %v", err)
+		}
+	}
+	if err := smtpsyntax.CheckHostname(v); err != nil {
+		return "", Usagef("-authserv-id %q: %v", v, err)
+	}
+	return v, nil
 }
