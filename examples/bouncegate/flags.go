@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
 
@@ -75,8 +76,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", defaultTimeout, "the time limit of the decision and relay of one message, 1s to 9m")
 	fs.Int64Var(&cfg.maxSize, "max-size", defaultMaxSize, "the largest message taken, in bytes (SIZE)")
 	fs.IntVar(&cfg.maxSessions, "max-sessions", defaultMaxSessions, "the most sessions served at once")
-	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
-	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
+	dnsflag.Define(fs, &cfg.dnsAddr, &cfg.zoneFile)
 	err := cmdflag.ParseArgs(fs, args, about, stdout)
 	switch {
 	case err != nil:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/policy"
@@ -66,8 +67,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.postmaster, "postmaster", "", "the address that gets the dropped DSNs whose reason is in -notice-on (default: discard them)")
 	noticeOn := fs.String("notice-on", "", "comma-separated drop reasons that go to -postmaster, or \"none\" (default: spf-temperror-expired,spf-none,spf-neutral,spf-softfail,spf-permerror,hostile-content)")
 	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each decision, at least 1s")
-	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
-	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
+	dnsflag.Define(fs, &cfg.dnsAddr, &cfg.zoneFile)
 	err := cmdflag.ParseArgs(fs, args, about, stdout)
 	switch {
 	case err != nil:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -49,8 +50,7 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.BoolVar(&cfg.rejectFail, "reject-fail", false, "reject SPF fail at MAIL FROM with 550 5.7.23 and the domain's explanation")
 	fs.BoolVar(&cfg.tempfailTemperror, "tempfail-temperror", false, "answer SPF temperror at MAIL FROM with 451 4.7.24")
 	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each SPF check, at least 1s")
-	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
-	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
+	dnsflag.Define(fs, &cfg.dnsAddr, &cfg.zoneFile)
 	err := cmdflag.ParseArgs(fs, args, about, stdout)
 	switch {
 	case err != nil:

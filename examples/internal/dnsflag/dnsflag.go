@@ -3,6 +3,7 @@
 package dnsflag
 
 import (
+	"flag"
 	"net"
 	"net/netip"
 	"os"
@@ -19,6 +20,23 @@ import (
 
 // MaxZoneSize bounds a zone file, which is read into memory whole.
 const MaxZoneSize = 64 << 20
+
+// Define defines -dns and -zone on fs, into dnsAddr and zoneFile, as the
+// servers (spfmilter, bouncemilter, bouncegate) take them.
+func Define(fs *flag.FlagSet, dnsAddr, zoneFile *string) {
+	fs.StringVar(dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
+	fs.StringVar(zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
+}
+
+// NewCached is New with the answers of the DNS server or of the system's
+// resolvers cached for their TTLs; a zone file's need no cache.
+func NewCached(dnsAddr, zoneFile string) (spf.Resolver, error) {
+	r, err := New(dnsAddr, zoneFile)
+	if err != nil || zoneFile != "" {
+		return r, err
+	}
+	return resolver.NewCache(r, resolver.CacheOptions{}), nil
+}
 
 // New returns the resolver the -dns and -zone flags ask for: a DNS server
 // (port 53 when none is given), a zone file read with origin ".", or, with

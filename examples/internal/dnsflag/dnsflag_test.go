@@ -3,6 +3,7 @@ package dnsflag
 import (
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,28 @@ func TestNewZone(t *testing.T) {
 	txt, err := r.LookupTXT(context.Background(), "example.org")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"v=spf1 -all"}, txt)
+}
+
+// TestDefineAndNewCached: the servers' -dns and -zone; a server's answers
+// are cached, a zone file's are not, and bad values are New's errors.
+func TestDefineAndNewCached(t *testing.T) {
+	var dnsAddr, zoneFile string
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	Define(fs, &dnsAddr, &zoneFile)
+	require.NoError(t, fs.Parse([]string{"-dns", "192.0.2.1", "-zone", "z"}))
+	assert.Equal(t, "192.0.2.1", dnsAddr)
+	assert.Equal(t, "z", zoneFile)
+
+	r, err := NewCached("192.0.2.1:5353", "")
+	require.NoError(t, err)
+	assert.IsType(t, &resolver.Cache{}, r)
+	zone := filepath.Join(t.TempDir(), "z")
+	require.NoError(t, os.WriteFile(zone, []byte(`example.org. TXT "v=spf1 -all"`+"\n"), 0o600))
+	r, err = NewCached("", zone)
+	require.NoError(t, err)
+	assert.IsType(t, &resolver.Zone{}, r)
+	_, err = NewCached("127.0.0.1", zone)
+	assert.ErrorIs(t, err, cmdflag.ErrUsage)
 }
 
 // TestNewBadFlags: each bad value is a usage error naming its flag, and
