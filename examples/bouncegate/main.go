@@ -29,10 +29,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -49,11 +46,7 @@ import (
 // closes them; the MTA keeps what was not answered and sends it again.
 const shutdownGrace = 10 * time.Second
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cmdflag.Main(run) }
 
 // run reads the flags, serves until ctx is done, and returns the exit
 // status: 0 after a stop or -h, 2 for bad flags, 1 for other failures.

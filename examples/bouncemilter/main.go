@@ -28,9 +28,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
@@ -40,11 +37,7 @@ import (
 // shutdownGrace is how long a stop waits for open sessions.
 const shutdownGrace = milterflag.ShutdownGrace
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cmdflag.Main(run) }
 
 // run reads the flags, serves until ctx is done, and returns the exit
 // status: 0 after a stop or -h, 2 for bad flags, 1 for other failures.

@@ -4,12 +4,15 @@
 package cmdflag
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
@@ -69,6 +72,16 @@ func Status(err error) int {
 		return 2
 	}
 	return 1
+}
+
+// Main is the main of a server: it calls run with a context that SIGTERM
+// or SIGINT ends (run then stops gracefully), the arguments and the
+// standard output and error, and exits with the status run returns.
+func Main(run func(ctx context.Context, args []string, stdout, stderr io.Writer) int) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	status := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(status)
 }
 
 // ExitStatus reports err, if any but -h, on one line of stderr prefixed
