@@ -61,7 +61,7 @@ Flags:
 func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("bouncemilter", flag.ContinueOnError)
-	listen := fs.String("listen", "", "where to listen for the MTA: inet:HOST:PORT or unix:PATH (required)")
+	listen := milterflag.DefineListen(fs)
 	policyFile := fs.String("policy", "", "the bounce policy, bouncecheck's JSON; the other flags amend it (default: the policy's defaults)")
 	fs.StringVar(&cfg.authservID, "authserv-id", "", "our host name, as spfmilter's -authserv-id: trusts the SPF results recorded under it (default: the host name, trusting none)")
 	fs.StringVar(&cfg.postmaster, "postmaster", "", "the address that gets the dropped DSNs whose reason is in -notice-on (default: discard them)")
@@ -69,16 +69,14 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each decision, at least 1s")
 	dnsflag.Define(fs, &cfg.dnsAddr, &cfg.zoneFile)
 	err := cmdflag.ParseArgs(fs, args, about, stdout)
-	switch {
-	case err != nil:
+	if err != nil {
 		return cfg, err
-	case *listen == "":
-		return cfg, cmdflag.Usagef("-listen is required (inet:HOST:PORT or unix:PATH)")
-	case cfg.timeout < time.Second:
-		return cfg, cmdflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
-	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
-		return cfg, cmdflag.Usage(err)
+	if cfg.listen, err = milterflag.ParseListen(*listen); err != nil {
+		return cfg, err
+	}
+	if cfg.timeout < time.Second {
+		return cfg, cmdflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
 	if *policyFile != "" {
 		if cfg.policyFile, err = policyjson.ReadFile(*policyFile); err != nil {

@@ -45,23 +45,21 @@ Flags:
 func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("spfmilter", flag.ContinueOnError)
-	listen := fs.String("listen", "", "where to listen for the MTA: inet:HOST:PORT or unix:PATH (required)")
+	listen := milterflag.DefineListen(fs)
 	fs.StringVar(&cfg.authservID, "authserv-id", "", "this host's name in the fields it writes and deletes (default: the host name)")
 	fs.BoolVar(&cfg.rejectFail, "reject-fail", false, "reject SPF fail at MAIL FROM with 550 5.7.23 and the domain's explanation")
 	fs.BoolVar(&cfg.tempfailTemperror, "tempfail-temperror", false, "answer SPF temperror at MAIL FROM with 451 4.7.24")
 	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each SPF check, at least 1s")
 	dnsflag.Define(fs, &cfg.dnsAddr, &cfg.zoneFile)
 	err := cmdflag.ParseArgs(fs, args, about, stdout)
-	switch {
-	case err != nil:
+	if err != nil {
 		return cfg, err
-	case *listen == "":
-		return cfg, cmdflag.Usagef("-listen is required (inet:HOST:PORT or unix:PATH)")
-	case cfg.timeout < time.Second:
-		return cfg, cmdflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
-	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
-		return cfg, cmdflag.Usage(err)
+	if cfg.listen, err = milterflag.ParseListen(*listen); err != nil {
+		return cfg, err
+	}
+	if cfg.timeout < time.Second {
+		return cfg, cmdflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
 	if cfg.authservID, err = cmdflag.AuthservID(cfg.authservID); err != nil {
 		return cfg, err
