@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 )
 
@@ -71,14 +72,14 @@ func runDecide(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	switch {
 	case fs.NArg() > 0:
-		return usageErrorf("decide: unexpected argument %q", fs.Arg(0))
+		return cmdflag.Usagef("decide: unexpected argument %q", fs.Arg(0))
 	case *eventFile == "":
-		return usageErrorf("decide: -event FILE is required")
+		return cmdflag.Usagef("decide: -event FILE is required")
 	case *eventFile == "-" && *pf.file == "-":
-		return usageErrorf("decide: -event and -policy cannot both read stdin")
+		return cmdflag.Usagef("decide: -event and -policy cannot both read stdin")
 	case *dsnOut != "" && filepath.Clean(*dsnOut) == filepath.Clean(*noticeOut):
 		// One message would remove or overwrite the other.
-		return usageErrorf("decide: -dsn and -notice name the same file")
+		return cmdflag.Usagef("decide: -dsn and -notice name the same file")
 	}
 
 	pol, err := pf.load("decide", stdin)

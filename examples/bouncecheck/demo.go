@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
@@ -54,7 +55,7 @@ func runDemo(args []string, _ io.Reader, stdout io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("demo: takes no arguments")
+		return cmdflag.Usagef("demo: takes no arguments")
 	}
 	zone, err := demoFiles.Open("demo/zone.txt")
 	if err != nil {

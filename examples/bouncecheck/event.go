@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -60,10 +61,10 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 		return ev, err
 	}
 	if ev.EnvID, err = dsn.ParseEnvID(e.EnvID); err != nil {
-		return ev, usageErrorf("event: envid: %v", err)
+		return ev, cmdflag.Usagef("event: envid: %v", err)
 	}
 	if ev.Ret, err = dsn.ParseRet(e.Ret); err != nil {
-		return ev, usageErrorf("event: ret: %v", err)
+		return ev, cmdflag.Usagef("event: ret: %v", err)
 	}
 	if ev.Original, err = e.original(dir); err != nil {
 		return ev, err
@@ -71,7 +72,7 @@ func (e *eventJSON) toEvent(dir string) (policy.Event, error) {
 	for i, rj := range e.Recipients {
 		rc, err := rj.toRecipient()
 		if err != nil {
-			return ev, usageErrorf("event: recipients[%d].%v", i, err)
+			return ev, cmdflag.Usagef("event: recipients[%d].%v", i, err)
 		}
 		ev.Recipients = append(ev.Recipients, rc)
 	}
@@ -128,12 +129,12 @@ func parseDate(field, s string) (time.Time, error) {
 func parseReceipt(clientIP, receivedAt string) (ip netip.Addr, at time.Time, err error) {
 	if clientIP != "" {
 		if ip, err = netip.ParseAddr(clientIP); err != nil {
-			return ip, at, usageErrorf("event: client_ip: %q is not an IP address", clientIP)
+			return ip, at, cmdflag.Usagef("event: client_ip: %q is not an IP address", clientIP)
 		}
 		ip = ip.Unmap()
 	}
 	if at, err = parseDate("received_at", receivedAt); err != nil {
-		return ip, at, usageErrorf("event: %v", err)
+		return ip, at, cmdflag.Usagef("event: %v", err)
 	}
 	return ip, at, nil
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/strictjson"
 )
 
@@ -27,7 +28,7 @@ func readJSON(name, what string, stdin io.Reader, v any) error {
 		err = strictjson.Decode(r, v)
 	}
 	if err != nil {
-		return usageErrorf("%s: %v", what, err)
+		return cmdflag.Usagef("%s: %v", what, err)
 	}
 	return nil
 }

@@ -19,12 +19,12 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 )
 
 func main() {
@@ -48,29 +48,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// exitStatus reports err on stderr and returns the exit status it means.
+// exitStatus reports err on stderr and returns the exit status it means
+// (cmdflag.Status): bad usage and invalid input are cmdflag.ErrUsage,
+// exit status 2.
 func exitStatus(err error, stderr io.Writer) int {
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
+	status := cmdflag.Status(err)
+	if status != 0 {
+		// The message stands alone on stderr, so that tools can match
+		// its start (such as "not a DSN: ").
+		fmt.Fprintln(stderr, err)
 	}
-	// The message stands alone on stderr, so that tools can match its
-	// start (such as "not a DSN: ").
-	fmt.Fprintln(stderr, err)
-	if errors.As(err, new(usageError)) {
-		return 2
-	}
-	return 1
-}
-
-// usageError marks bad usage or invalid input: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-func usageErrorf(format string, a ...any) error {
-	return usageError{fmt.Errorf(format, a...)}
+	return status
 }
 
 // invalidInput turns an error of validation into a usage error for what,
@@ -78,9 +66,9 @@ func usageErrorf(format string, a ...any) error {
 func invalidInput(what string, err error) error {
 	var fe *dsn.FieldError
 	if errors.As(err, &fe) {
-		return usageErrorf("%s: %s: %s", what, fe.Field, fe.Rule)
+		return cmdflag.Usagef("%s: %s: %s", what, fe.Field, fe.Rule)
 	}
-	return usageErrorf("%s: %v", what, err)
+	return cmdflag.Usagef("%s: %v", what, err)
 }
 
 // writeJSON writes v as one indented JSON object. Addresses and SMTP replies

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 )
 
@@ -17,18 +18,18 @@ import (
 func (e *eventJSON) original(dir string) (func() (io.ReadCloser, error), error) {
 	switch {
 	case e.Message != nil && e.MessageFile != "":
-		return nil, usageErrorf("event: message and message_file: give one, not both")
+		return nil, cmdflag.Usagef("event: message and message_file: give one, not both")
 	case e.Message != nil:
 		return policy.OriginalBytes([]byte(*e.Message)), nil
 	case e.MessageFile == "":
 		return nil, nil
 	case !filepath.IsLocal(e.MessageFile):
-		return nil, usageErrorf("event: message_file: %q is not inside the event file's directory", e.MessageFile)
+		return nil, cmdflag.Usagef("event: message_file: %q is not inside the event file's directory", e.MessageFile)
 	}
 	open := func() (io.ReadCloser, error) { return openRegular(dir, e.MessageFile) }
 	f, err := open()
 	if err != nil {
-		return nil, usageErrorf("event: message_file: %v", err)
+		return nil, cmdflag.Usagef("event: message_file: %v", err)
 	}
 	f.Close()
 	return open, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 )
 
 // parseOutput is the JSON of "bouncecheck parse". Keys are always present;
@@ -46,11 +47,11 @@ func runParse(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	name := fs.Arg(0)
 	if fs.NArg() != 1 || name == "" {
-		return usageErrorf("parse: want exactly one argument, FILE (the DSN to read; - for stdin)")
+		return cmdflag.Usagef("parse: want exactly one argument, FILE (the DSN to read; - for stdin)")
 	}
 	f, err := openInput(name, stdin)
 	if err != nil {
-		return usageErrorf("parse: %v", err)
+		return cmdflag.Usagef("parse: %v", err)
 	}
 	defer f.Close()
 	r, err := dsn.Parse(f)
@@ -61,7 +62,7 @@ func runParse(args []string, stdin io.Reader, stdout io.Writer) error {
 		return errors.New(strings.TrimPrefix(err.Error(), "dsn: "))
 	case err != nil:
 		// A report that breaks RFC 3464, or a file that cannot be read.
-		return usageErrorf("parse: %s: %v", name, err)
+		return cmdflag.Usagef("parse: %s: %v", name, err)
 	}
 	return writeJSON(stdout, newParseOutput(r))
 }

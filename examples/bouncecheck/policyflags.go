@@ -5,6 +5,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
@@ -37,20 +39,20 @@ func (f policyFlags) load(cmd string, stdin io.Reader) (*policy.Policy, error) {
 		}
 		var err error
 		if pol, err = pj.Policy(); err != nil {
-			return nil, usageError{err}
+			return nil, cmdflag.Usage(err)
 		}
 	}
 	if *f.now != "" {
 		now, err := time.Parse(time.RFC3339, *f.now)
 		if err != nil {
-			return nil, usageErrorf("%s: -now: %q is not an RFC 3339 date", cmd, *f.now)
+			return nil, cmdflag.Usagef("%s: -now: %q is not an RFC 3339 date", cmd, *f.now)
 		}
 		pol.Now = func() time.Time { return now }
 	}
 	// Without -dns or -zone, the policy's default checker asks the system
 	// resolvers, and only if the decision needs SPF.
 	if *f.dns != "" || *f.zone != "" {
-		res, err := newResolver(*f.dns, *f.zone)
+		res, err := dnsflag.New(*f.dns, *f.zone)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -68,11 +69,11 @@ func runReply(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	switch {
 	case fs.NArg() > 0:
-		return usageErrorf("reply: unexpected argument %q", fs.Arg(0))
+		return cmdflag.Usagef("reply: unexpected argument %q", fs.Arg(0))
 	case *eventFile == "":
-		return usageErrorf("reply: -event FILE is required")
+		return cmdflag.Usagef("reply: -event FILE is required")
 	case *eventFile == "-" && *pf.file == "-":
-		return usageErrorf("reply: -event and -policy cannot both read stdin")
+		return cmdflag.Usagef("reply: -event and -policy cannot both read stdin")
 	}
 	pol, err := pf.load("reply", stdin)
 	if err != nil {
@@ -94,7 +95,7 @@ func runReply(args []string, stdin io.Reader, stdout io.Writer) error {
 		store, err := policy.OpenFileStore(filepath.Join(*stateDir, replyStateFile), policy.FileStoreOptions{Now: pol.Now})
 		switch {
 		case errors.Is(err, os.ErrNotExist), errors.Is(err, policy.ErrStoreFile):
-			return usageErrorf("reply: -state: %v", err)
+			return cmdflag.Usagef("reply: -state: %v", err)
 		case err != nil:
 			return fileError("-state", err)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -45,22 +47,22 @@ func runSPF(args []string, _ io.Reader, stdout io.Writer) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return usageErrorf("spf: unexpected argument %q", fs.Arg(0))
+		return cmdflag.Usagef("spf: unexpected argument %q", fs.Arg(0))
 	}
 	ip, err := netip.ParseAddr(*ipFlag)
 	if err != nil {
-		return usageErrorf("spf: -ip %q is not an IP address", *ipFlag)
+		return cmdflag.Usagef("spf: -ip %q is not an IP address", *ipFlag)
 	}
 	if *helo == "" && *sender == "" {
-		return usageErrorf("spf: -helo or -sender is required")
+		return cmdflag.Usagef("spf: -helo or -sender is required")
 	}
 	// Header fields and DNS names cannot carry controls (RFC 5322 §2.2).
 	for _, f := range []struct{ name, value string }{{"-helo", *helo}, {"-sender", *sender}} {
 		if strings.ContainsFunc(f.value, unicode.IsControl) {
-			return usageErrorf("spf: %s %q holds a control character", f.name, f.value)
+			return cmdflag.Usagef("spf: %s %q holds a control character", f.name, f.value)
 		}
 	}
-	resolver, err := newResolver(*dnsAddr, *zoneFile)
+	resolver, err := dnsflag.New(*dnsAddr, *zoneFile)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"io"
 	"strings"
+
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 )
 
 // command is a subcommand: its usage line after "bouncecheck ", starting
@@ -64,7 +66,7 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	case errors.Is(err, flag.ErrHelp):
 		return printHelp(fs, stdout)
 	case err != nil:
-		return usageErrorf("%s: %v", fs.Name(), err)
+		return cmdflag.Usagef("%s: %v", fs.Name(), err)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/internal/postfixtest"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtptest"
 	"github.com/bouncepolicy/bouncepolicy/policy"
@@ -37,7 +38,7 @@ type e2e struct {
 	pf   *postfixtest.Instance
 	sink *smtptest.Sink
 	zone *spftest.Zone
-	log  *syncBuffer
+	log  *e2etest.Log
 }
 
 // startE2E starts the sink, the gate on gateLn (none when nil: Postfix's
@@ -45,7 +46,7 @@ type e2e struct {
 func startE2E(t *testing.T, gateAddr string, change func(*policy.Policy)) *e2e {
 	t.Helper()
 	postfixtest.Available(t)
-	e := &e2e{sink: smtptest.NewSink(t), zone: newTestZone(t), log: &syncBuffer{}}
+	e := &e2e{sink: smtptest.NewSink(t), zone: newTestZone(t), log: &e2etest.Log{}}
 	if gateAddr == "" {
 		ln, err := net.Listen("tcp4", "127.0.0.1:0")
 		require.NoError(t, err)
@@ -223,7 +224,7 @@ func loadRun(t *testing.T, n int, gate bool) loadResult {
 	if gate {
 		e = startE2E(t, "", nil)
 	} else {
-		e = &e2e{sink: smtptest.NewSink(t), log: &syncBuffer{}}
+		e = &e2e{sink: smtptest.NewSink(t), log: &e2etest.Log{}}
 		e.pf = postfixtest.Start(t, postfixtest.Config{MyHostname: ourHost, Sink: e.sink.Addr()})
 	}
 	start := time.Now()

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
 
@@ -28,22 +26,6 @@ const (
 	// up to -max-size in memory.
 	defaultMaxSessions = 50
 )
-
-// errUsage marks bad flags: exit status 2.
-var errUsage = errors.New("bad usage")
-
-// usageErrorf reports bad flags; the message stands alone.
-func usageErrorf(format string, a ...any) error {
-	return usageError{fmt.Errorf(format, a...)}
-}
-
-// usageError is an error of the flags: it matches errUsage and says only
-// its own message.
-type usageError struct{ err error }
-
-func (e usageError) Error() string        { return e.err.Error() }
-func (e usageError) Unwrap() error        { return e.err }
-func (e usageError) Is(target error) bool { return target == errUsage }
 
 // config is what the flags say.
 type config struct {
@@ -82,11 +64,10 @@ Flags:
 `
 
 // parseFlags reads the command line. -h prints the help on stdout and
-// returns flag.ErrHelp; other errors match errUsage.
+// returns flag.ErrHelp; other errors match cmdflag.ErrUsage.
 func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("bouncegate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported once, by run
 	fs.StringVar(&cfg.listen, "listen", defaultListen, "where to listen for the MTA, HOST:PORT")
 	fs.StringVar(&cfg.nextHop, "next-hop", "", "relay everything to this SMTP server, HOST:PORT (default: each recipient's MX, port 25)")
 	fs.StringVar(&cfg.hostname, "authserv-id", "", "this host's name: the MTA's myhostname, in its Received and Received-SPF fields (default: the policy's authserv_id, else the host name)")
@@ -95,29 +76,17 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	fs.DurationVar(&cfg.timeout, "timeout", defaultTimeout, "the time limit of the decision and relay of one message, 1s to 9m")
 	fs.Int64Var(&cfg.maxSize, "max-size", defaultMaxSize, "the largest message taken, in bytes (SIZE)")
 	fs.IntVar(&cfg.maxSessions, "max-sessions", defaultMaxSessions, "the most sessions served at once")
-	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
-	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
-	err := fs.Parse(args)
+	dnsflag.Define(fs, &cfg.dnsAddr, &cfg.zoneFile)
+	err := cmdflag.ParseArgs(fs, args, about, stdout)
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		var help strings.Builder
-		help.WriteString(about)
-		fs.SetOutput(&help)
-		fs.PrintDefaults()
-		if _, err := io.WriteString(stdout, help.String()); err != nil {
-			return cfg, err
-		}
-		return cfg, flag.ErrHelp
 	case err != nil:
-		return cfg, usageErrorf("%v", err)
-	case fs.NArg() > 0:
-		return cfg, usageErrorf("unexpected argument %q", fs.Arg(0))
+		return cfg, err
 	case cfg.timeout < time.Second || cfg.timeout > 9*time.Minute:
-		return cfg, usageErrorf("-timeout %v: from 1s to 9m, under the MTA's 10 minutes for the reply to the final dot", cfg.timeout)
+		return cfg, cmdflag.Usagef("-timeout %v: from 1s to 9m, under the MTA's 10 minutes for the reply to the final dot", cfg.timeout)
 	case cfg.maxSize < 1024:
-		return cfg, usageErrorf("-max-size %d: at least 1024 bytes", cfg.maxSize)
+		return cfg, cmdflag.Usagef("-max-size %d: at least 1024 bytes", cfg.maxSize)
 	case cfg.maxSessions < 1:
-		return cfg, usageErrorf("-max-sessions %d: at least 1", cfg.maxSessions)
+		return cfg, cmdflag.Usagef("-max-sessions %d: at least 1", cfg.maxSessions)
 	}
 	if err := checkHostPort("-listen", cfg.listen, true); err != nil {
 		return cfg, err
@@ -128,19 +97,12 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 		}
 	}
 	cfg.authservGiven = cfg.hostname != ""
-	if cfg.hostname == "" {
-		if cfg.hostname, err = os.Hostname(); err != nil {
-			return cfg, usageErrorf("-authserv-id not given and no host name: %v", err)
-		}
-	}
-	// RFC 5321 §4.1.1.1: the name given in EHLO; RFC 8601 §2.5: the
-	// authserv-id names the host.
-	if err := smtpsyntax.CheckHostname(cfg.hostname); err != nil {
-		return cfg, usageErrorf("-authserv-id %q: %v", cfg.hostname, err)
+	if cfg.hostname, err = cmdflag.AuthservID(cfg.hostname); err != nil {
+		return cfg, err
 	}
 	if cfg.postmaster != "" {
 		if err := smtpsyntax.CheckMailbox(cfg.postmaster, false); err != nil {
-			return cfg, usageErrorf("-postmaster %q: %v", cfg.postmaster, err)
+			return cfg, cmdflag.Usagef("-postmaster %q: %v", cfg.postmaster, err)
 		}
 	}
 	return cfg, nil
@@ -151,13 +113,13 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 func checkHostPort(name, v string, zeroOK bool) error {
 	host, port, err := net.SplitHostPort(v)
 	if err != nil {
-		return usageErrorf("%s %q: want HOST:PORT: %v", name, v, err)
+		return cmdflag.Usagef("%s %q: want HOST:PORT: %v", name, v, err)
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 && !zeroOK {
-		return usageErrorf("%s %q: port %q is not a number from 1 to 65535", name, v, port)
+		return cmdflag.Usagef("%s %q: port %q is not a number from 1 to 65535", name, v, port)
 	}
 	if host == "" && !zeroOK {
-		return usageErrorf("%s %q: no host", name, v)
+		return cmdflag.Usagef("%s %q: no host", name, v)
 	}
 	return nil
 }

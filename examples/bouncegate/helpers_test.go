@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
@@ -45,24 +45,6 @@ func newTestZone(t testing.TB) *spftest.Zone {
 	return z
 }
 
-// syncBuffer is a log that sessions write to concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testConfig is the configuration of the tests, relaying to nextHop.
 func testConfig(nextHop string) config {
 	return config{listen: "127.0.0.1:0", nextHop: nextHop, hostname: ourHost, timeout: 5 * time.Second,
@@ -72,18 +54,18 @@ func testConfig(nextHop string) config {
 // startGate serves a gate for cfg on a loopback port until the test ends,
 // with DNS from r; change, if given, alters its policy. It returns the
 // gate's address and its log.
-func startGate(t testing.TB, cfg config, r spf.Resolver, change func(*policy.Policy)) (string, *syncBuffer) {
+func startGate(t testing.TB, cfg config, r spf.Resolver, change func(*policy.Policy)) (string, *e2etest.Log) {
 	t.Helper()
 	ln, err := net.Listen("tcp", cfg.listen)
 	require.NoError(t, err)
-	var log syncBuffer
+	var log e2etest.Log
 	t.Cleanup(runGate(t, ln, cfg, r, change, &log))
 	return ln.Addr().String(), &log
 }
 
 // runGate serves a gate for cfg on ln, logging to log, until the
 // function it returns is called.
-func runGate(t testing.TB, ln net.Listener, cfg config, r spf.Resolver, change func(*policy.Policy), log *syncBuffer) (stop func()) {
+func runGate(t testing.TB, ln net.Listener, cfg config, r spf.Resolver, change func(*policy.Policy), log *e2etest.Log) (stop func()) {
 	t.Helper()
 	g, err := newGateWith(cfg, r, slog.New(slog.NewTextHandler(log, nil)))
 	require.NoError(t, err)

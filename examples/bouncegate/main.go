@@ -25,20 +25,17 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/bouncepolicy/bouncepolicy/deliver"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/policy"
@@ -49,33 +46,19 @@ import (
 // closes them; the MTA keeps what was not answered and sends it again.
 const shutdownGrace = 10 * time.Second
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cmdflag.Main(run) }
 
 // run reads the flags, serves until ctx is done, and returns the exit
 // status: 0 after a stop or -h, 2 for bad flags, 1 for other failures.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stdout)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
 	if err == nil {
 		var g *gate
 		if g, err = newGate(cfg, slog.New(slog.NewTextHandler(stderr, nil))); err == nil {
 			err = listenAndServe(ctx, g)
 		}
 	}
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintln(stderr, "bouncegate: "+err.Error())
-	if errors.Is(err, errUsage) || errors.Is(err, dnsflag.ErrUsage) {
-		return 2
-	}
-	return 1
+	return cmdflag.ExitStatus("bouncegate", err, stderr)
 }
 
 // newGate builds the gate the configuration describes: its policy, from
@@ -107,7 +90,7 @@ func newGateWith(cfg config, res spf.Resolver, log *slog.Logger) (*gate, error) 
 	pol.Resolver = res
 	pol.Logger = log
 	if err := pol.Validate(); err != nil {
-		return nil, usageErrorf("policy: %v", err)
+		return nil, cmdflag.Usagef("policy: %v", err)
 	}
 	relay := &deliver.Client{Resolver: res, NextHop: cfg.nextHop, HELO: cfg.hostname, Timeout: cfg.timeout}
 	return &gate{cfg: cfg, pol: pol, relay: relay, log: log}, nil
@@ -220,14 +203,9 @@ func loadPolicy(file string) (*policy.Policy, error) {
 	if file == "" {
 		return &policy.Policy{}, nil
 	}
-	f, err := os.Open(file)
+	pf, err := policyjson.ReadFile(file)
 	if err != nil {
-		return nil, usageErrorf("-policy: %v", err)
+		return nil, err
 	}
-	defer f.Close()
-	pol, err := policyjson.Read(f)
-	if err != nil {
-		return nil, usageErrorf("-policy %s: %v", file, err)
-	}
-	return pol, nil
+	return pf.Policy()
 }

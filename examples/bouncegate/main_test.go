@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtptest"
 )
 
@@ -94,16 +95,9 @@ func TestListenFailure(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 	var stderr bytes.Buffer
-	code := run(context.Background(), []string{"-listen", ln.Addr().String(), "-authserv-id", ourHost, "-zone", zoneFile(t)}, nil, &stderr)
+	code := run(context.Background(), []string{"-listen", ln.Addr().String(), "-authserv-id", ourHost, "-zone", e2etest.ZoneFile(t, testZone)}, nil, &stderr)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr.String(), "bouncegate: -listen "+ln.Addr().String()+": ")
-}
-
-// zoneFile writes the test zone to a file.
-func zoneFile(t *testing.T) string {
-	zone := filepath.Join(t.TempDir(), "test.zone")
-	require.NoError(t, os.WriteFile(zone, []byte(testZone), 0o600))
-	return zone
 }
 
 // TestRunWithPolicyFileAndStop: run serves with the flags' policy file,
@@ -115,11 +109,11 @@ func TestRunWithPolicyFileAndStop(t *testing.T) {
 	pol := filepath.Join(t.TempDir(), "policy.json")
 	require.NoError(t, os.WriteFile(pol, []byte(`{"notice_on": ["spf-fail"]}`), 0o600))
 	ctx, stop := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr e2etest.Log
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-next-hop", sink.Addr(), "-authserv-id", ourHost,
-			"-postmaster", "postmaster@hosted.example", "-policy", pol, "-zone", zoneFile(t)}, nil, &stderr)
+			"-postmaster", "postmaster@hosted.example", "-policy", pol, "-zone", e2etest.ZoneFile(t, testZone)}, nil, &stderr)
 	}()
 	addrRE := regexp.MustCompile(`msg=listening addr=(\S+)`)
 	require.Eventually(t, func() bool { return addrRE.MatchString(stderr.String()) }, 10*time.Second, 10*time.Millisecond)

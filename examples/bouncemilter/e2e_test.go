@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/internal/postfixtest"
 	"github.com/bouncepolicy/bouncepolicy/internal/smtptest"
 	"github.com/bouncepolicy/bouncepolicy/policy"
@@ -33,7 +34,7 @@ type bed struct {
 	pf   *postfixtest.Instance
 	sink *smtptest.Sink
 	zone *spftest.Zone
-	log  *syncBuffer // bouncemilter's; nil until it runs
+	log  *e2etest.Log // bouncemilter's; nil until it runs
 	cfg  config
 }
 
@@ -228,7 +229,7 @@ func TestNoDSNWanted(t *testing.T) {
 	b.settle(ctx, t)
 
 	assert.Empty(t, b.sink.Messages(), b.log.String())
-	assert.Equal(t, 1, b.log.count("act=discard"), "Postfix wrote no DSN for NOTIFY=NEVER; the auto-reply's was dropped")
+	assert.Equal(t, 1, b.log.Count("act=discard"), "Postfix wrote no DSN for NOTIFY=NEVER; the auto-reply's was dropped")
 }
 
 // TestTempErrorDefers: DNS answers SERVFAIL at receipt and at bounce
@@ -243,7 +244,7 @@ func TestTempErrorDefers(t *testing.T) {
 	from := "alice@temp.example"
 	b.send(ctx, t, from, original("temp", from), nil)
 
-	waitFor(ctx, t, func() bool { return b.log.count("act=tempfail") > 0 }, func() string { return "a tempfail: " + b.log.String() })
+	waitFor(ctx, t, func() bool { return b.log.Count("act=tempfail") > 0 }, func() string { return "a tempfail: " + b.log.String() })
 	q := waitDeferred(ctx, t, b.pf)
 	require.Len(t, q, 1)
 	assert.Equal(t, from, q[0].Sender, "the original stays queued, not a DSN")
@@ -312,8 +313,8 @@ func TestPostmasterCopyPasses(t *testing.T) {
 	require.NoError(t, pf.Send(ctx, from, []string{unknownUser}, original("copy", from)))
 	require.NoError(t, pf.WaitQueueEmpty(ctx), pf.Log())
 
-	assert.Equal(t, 1, log.count("act=bounce"), log.String())
-	assert.Equal(t, 1, log.count(`act=pass rcpt=postmaster@`+ourHost+` why="not a DSN: the return path is not null"`), log.String())
+	assert.Equal(t, 1, log.Count("act=bounce"), log.String())
+	assert.Equal(t, 1, log.Count(`act=pass rcpt=postmaster@`+ourHost+` why="not a DSN: the return path is not null"`), log.String())
 	assert.Contains(t, pf.Mailbox("postmaster"), "Return-Path: <double-bounce@"+ourHost+">")
 	require.Len(t, sink.Messages(), 1)
 	assert.NotContains(t, pf.Mailbox("postmaster"), headerName, "passed untouched")

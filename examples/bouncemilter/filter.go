@@ -16,7 +16,6 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
-	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
 // maxMessage bounds the DSN a session holds in memory. Postfix returns at
@@ -37,12 +36,9 @@ type filter struct {
 // newFilter makes the filter cfg describes. DNS goes to the -dns server or
 // the system's resolvers, behind a cache, or answers from the -zone file.
 func newFilter(cfg config, log *slog.Logger) (*filter, error) {
-	r, err := dnsflag.New(cfg.dnsAddr, cfg.zoneFile)
+	r, err := dnsflag.NewCached(cfg.dnsAddr, cfg.zoneFile)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.zoneFile == "" {
-		r = resolver.NewCache(r, resolver.CacheOptions{})
 	}
 	return newFilterWith(cfg, r, log), nil
 }

@@ -5,15 +5,14 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
-	"github.com/bouncepolicy/bouncepolicy/examples/internal/strictjson"
-	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -58,32 +57,29 @@ Flags:
 `
 
 // parseFlags reads the command line. -h prints the help on stdout and
-// returns flag.ErrHelp; other errors match milterflag.ErrUsage.
+// returns flag.ErrHelp; other errors match cmdflag.ErrUsage.
 func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("bouncemilter", flag.ContinueOnError)
-	listen := fs.String("listen", "", "where to listen for the MTA: inet:HOST:PORT or unix:PATH (required)")
+	listen := milterflag.DefineListen(fs)
 	policyFile := fs.String("policy", "", "the bounce policy, bouncecheck's JSON; the other flags amend it (default: the policy's defaults)")
 	fs.StringVar(&cfg.authservID, "authserv-id", "", "our host name, as spfmilter's -authserv-id: trusts the SPF results recorded under it (default: the host name, trusting none)")
 	fs.StringVar(&cfg.postmaster, "postmaster", "", "the address that gets the dropped DSNs whose reason is in -notice-on (default: discard them)")
 	noticeOn := fs.String("notice-on", "", "comma-separated drop reasons that go to -postmaster, or \"none\" (default: spf-temperror-expired,spf-none,spf-neutral,spf-softfail,spf-permerror,hostile-content)")
 	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each decision, at least 1s")
-	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
-	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
-	err := milterflag.ParseArgs(fs, args, about, stdout)
-	switch {
-	case err != nil:
+	dnsflag.Define(fs, &cfg.dnsAddr, &cfg.zoneFile)
+	err := cmdflag.ParseArgs(fs, args, about, stdout)
+	if err != nil {
 		return cfg, err
-	case *listen == "":
-		return cfg, milterflag.Usagef("-listen is required (inet:HOST:PORT or unix:PATH)")
-	case cfg.timeout < time.Second:
-		return cfg, milterflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
-	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
-		return cfg, milterflag.Usage(err)
+	if cfg.listen, err = milterflag.ParseListen(*listen); err != nil {
+		return cfg, err
+	}
+	if cfg.timeout < time.Second {
+		return cfg, cmdflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
 	if *policyFile != "" {
-		if cfg.policyFile, err = readPolicy(*policyFile); err != nil {
+		if cfg.policyFile, err = policyjson.ReadFile(*policyFile); err != nil {
 			return cfg, err
 		}
 		if cfg.authservID == "" {
@@ -93,14 +89,8 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	} else {
 		cfg.trustRecorded = cfg.authservID != ""
 	}
-	if cfg.authservID == "" {
-		if cfg.authservID, err = os.Hostname(); err != nil {
-			return cfg, milterflag.Usagef("-authserv-id not given and no host name: %v", err)
-		}
-	}
-	// RFC 8601 §2.5: the authserv-id names the host.
-	if err := smtpsyntax.CheckHostname(cfg.authservID); err != nil {
-		return cfg, milterflag.Usagef("-authserv-id %q: %v", cfg.authservID, err)
+	if cfg.authservID, err = cmdflag.AuthservID(cfg.authservID); err != nil {
+		return cfg, err
 	}
 	if *noticeOn != "" {
 		cfg.noticeOn = []policy.Reason{} // non-nil: exactly these
@@ -114,26 +104,9 @@ func parseFlags(args []string, stdout io.Writer) (config, error) {
 	// the policy's field, the flag's name with '_' for '-'.
 	var fe *dsn.FieldError
 	if err := newPolicy(cfg, nil).Validate(); errors.As(err, &fe) && cfg.policyFile == nil {
-		return cfg, milterflag.Usagef("-%s: %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
+		return cfg, cmdflag.Usagef("-%s: %s", strings.ReplaceAll(fe.Field, "_", "-"), fe.Rule)
 	} else if err != nil {
-		return cfg, milterflag.Usagef("-policy %s with the flags: %v", *policyFile, err)
+		return cfg, cmdflag.Usagef("-policy %s with the flags: %v", *policyFile, err)
 	}
 	return cfg, nil
-}
-
-// readPolicy reads the -policy file, checking that it converts.
-func readPolicy(name string) (*policyjson.File, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, milterflag.Usagef("-policy: %v", err)
-	}
-	defer f.Close()
-	var pf policyjson.File
-	if err := strictjson.Decode(f, &pf); err != nil {
-		return nil, milterflag.Usagef("-policy %s: %v", name, err)
-	}
-	if _, err := pf.Policy(); err != nil {
-		return nil, milterflag.Usagef("-policy %s: %v", name, err)
-	}
-	return &pf, nil
 }

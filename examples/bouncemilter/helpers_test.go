@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/internal/postfixtest"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
@@ -48,27 +48,6 @@ func newTestZone(t testing.TB) *spftest.Zone {
 	return z
 }
 
-// syncBuffer is a log that sessions write to concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// count counts the log lines holding s.
-func (s *syncBuffer) count(sub string) int { return strings.Count(s.String(), sub) }
-
 // testConfig is the configuration of the tests; change may alter it.
 func testConfig(change func(*config)) config {
 	cfg := config{authservID: ourHost, trustRecorded: true, timeout: 5 * time.Second}
@@ -80,9 +59,9 @@ func testConfig(change func(*config)) config {
 
 // startMilter serves the milter on ln, or a loopback port when ln is nil,
 // until the test ends, with DNS from r; it returns its address and log.
-func startMilter(t testing.TB, cfg config, r spf.Resolver, ln net.Listener) (string, *syncBuffer) {
+func startMilter(t testing.TB, cfg config, r spf.Resolver, ln net.Listener) (string, *e2etest.Log) {
 	t.Helper()
-	var log syncBuffer
+	var log e2etest.Log
 	f := newFilterWith(cfg, r, slog.New(slog.NewTextHandler(&log, nil)))
 	return serveFilter(t, f, ln), &log
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 )
@@ -112,10 +113,9 @@ func TestHelp(t *testing.T) {
 // TestRunAndStop: run serves from a zone file until stopped: status 0; a
 // listen address in use is status 1.
 func TestRunAndStop(t *testing.T) {
-	zone := filepath.Join(t.TempDir(), "test.zone")
-	require.NoError(t, os.WriteFile(zone, []byte(testZone), 0o600))
+	zone := e2etest.ZoneFile(t, testZone)
 	ctx, stop := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr e2etest.Log
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"-listen", "inet:127.0.0.1:0", "-authserv-id", ourHost, "-zone", zone}, nil, &stderr)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/policyjson"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
@@ -41,11 +42,11 @@ func asSender(t *testing.T, sender, result string) string {
 
 // unitFilter is a filter on the test zone, its clock a minute after the
 // fixture's arrival, logging to the returned buffer.
-func unitFilter(t *testing.T, change func(*config), zone *spftest.Zone) (*filter, *syncBuffer) {
+func unitFilter(t *testing.T, change func(*config), zone *spftest.Zone) (*filter, *e2etest.Log) {
 	if zone == nil {
 		zone = newTestZone(t)
 	}
-	var log syncBuffer
+	var log e2etest.Log
 	f := newFilterWith(testConfig(change), zone, slog.New(slog.NewTextHandler(&log, nil)))
 	f.pol.Now = func() time.Time { return arrival.Add(time.Minute) }
 	return f, &log
@@ -241,7 +242,7 @@ func TestSessionReuse(t *testing.T) {
 		r := runMessage(t, addr, "", []string{"alice@genuine.example"}, fixture(t))
 		assert.Equal(t, milter.ActionAccept, r.act.Type)
 	}
-	assert.Equal(t, 3, log.count("act=bounce"))
+	assert.Equal(t, 3, log.Count("act=bounce"))
 	assert.Zero(t, bytes.Count([]byte(log.String()), []byte("tempfail")))
 }
 

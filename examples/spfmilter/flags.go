@@ -3,11 +3,11 @@ package main
 import (
 	"flag"
 	"io"
-	"os"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/dnsflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
-	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -41,38 +41,28 @@ Flags:
 `
 
 // parseFlags reads the command line. -h prints the help on stdout and
-// returns flag.ErrHelp; other errors match milterflag.ErrUsage.
+// returns flag.ErrHelp; other errors match cmdflag.ErrUsage.
 func parseFlags(args []string, stdout io.Writer) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("spfmilter", flag.ContinueOnError)
-	listen := fs.String("listen", "", "where to listen for the MTA: inet:HOST:PORT or unix:PATH (required)")
+	listen := milterflag.DefineListen(fs)
 	fs.StringVar(&cfg.authservID, "authserv-id", "", "this host's name in the fields it writes and deletes (default: the host name)")
 	fs.BoolVar(&cfg.rejectFail, "reject-fail", false, "reject SPF fail at MAIL FROM with 550 5.7.23 and the domain's explanation")
 	fs.BoolVar(&cfg.tempfailTemperror, "tempfail-temperror", false, "answer SPF temperror at MAIL FROM with 451 4.7.24")
 	fs.DurationVar(&cfg.timeout, "timeout", spf.DefaultTimeout, "the time limit of each SPF check, at least 1s")
-	fs.StringVar(&cfg.dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
-	fs.StringVar(&cfg.zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
-	err := milterflag.ParseArgs(fs, args, about, stdout)
-	switch {
-	case err != nil:
+	dnsflag.Define(fs, &cfg.dnsAddr, &cfg.zoneFile)
+	err := cmdflag.ParseArgs(fs, args, about, stdout)
+	if err != nil {
 		return cfg, err
-	case *listen == "":
-		return cfg, milterflag.Usagef("-listen is required (inet:HOST:PORT or unix:PATH)")
-	case cfg.timeout < time.Second:
-		return cfg, milterflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
-	if cfg.listen, err = milterflag.Parse(*listen); err != nil {
-		return cfg, milterflag.Usage(err)
+	if cfg.listen, err = milterflag.ParseListen(*listen); err != nil {
+		return cfg, err
 	}
-	if cfg.authservID == "" {
-		if cfg.authservID, err = os.Hostname(); err != nil {
-			return cfg, milterflag.Usagef("-authserv-id not given and no host name: %v", err)
-		}
+	if cfg.timeout < time.Second {
+		return cfg, cmdflag.Usagef("-timeout %v: at least 1s", cfg.timeout)
 	}
-	// RFC 8601 §2.5: the authserv-id names the host; a host name is also
-	// what Received-SPF's receiver= takes as a dot-atom (RFC 7208 §9.1).
-	if err := smtpsyntax.CheckHostname(cfg.authservID); err != nil {
-		return cfg, milterflag.Usagef("-authserv-id %q: %v", cfg.authservID, err)
+	if cfg.authservID, err = cmdflag.AuthservID(cfg.authservID); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

@@ -24,22 +24,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 )
 
 // shutdownGrace is how long a stop waits for open sessions.
 const shutdownGrace = milterflag.ShutdownGrace
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
-}
+func main() { cmdflag.Main(run) }
 
 // run reads the flags, serves until ctx is done, and returns the exit
 // status: 0 after a stop or -h, 2 for bad flags, 1 for other failures.
@@ -51,7 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = milterflag.ListenAndServe(ctx, cfg.listen, f.newServer(), f.log, "authserv_id", f.cfg.authservID)
 		}
 	}
-	return milterflag.ExitStatus("spfmilter", err, stderr)
+	return cmdflag.ExitStatus("spfmilter", err, stderr)
 }
 
 // serve serves milter sessions on ln until ctx is done, then stops

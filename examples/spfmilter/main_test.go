@@ -8,13 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/milterflag"
 	"github.com/d--j/go-milter"
 	"github.com/stretchr/testify/assert"
@@ -87,16 +87,9 @@ func TestListenFailure(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 	var stderr bytes.Buffer
-	code := run(context.Background(), []string{"-listen", "inet:" + ln.Addr().String(), "-authserv-id", ourID, "-zone", zoneFile(t)}, nil, &stderr)
+	code := run(context.Background(), []string{"-listen", "inet:" + ln.Addr().String(), "-authserv-id", ourID, "-zone", e2etest.ZoneFile(t, testZone)}, nil, &stderr)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr.String(), "spfmilter: -listen inet:"+ln.Addr().String()+": ")
-}
-
-// zoneFile writes the test zone to a file.
-func zoneFile(t *testing.T) string {
-	zone := filepath.Join(t.TempDir(), "test.zone")
-	require.NoError(t, os.WriteFile(zone, []byte(testZone), 0o600))
-	return zone
 }
 
 // TestRunUnixSocketAndStop: run serves on a unix socket, replacing a stale
@@ -111,10 +104,10 @@ func TestRunUnixSocketAndStop(t *testing.T) {
 	require.FileExists(t, sock)
 
 	ctx, stop := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr e2etest.Log
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"-listen", "unix:" + sock, "-authserv-id", ourID, "-zone", zoneFile(t)}, nil, &stderr)
+		done <- run(ctx, []string{"-listen", "unix:" + sock, "-authserv-id", ourID, "-zone", e2etest.ZoneFile(t, testZone)}, nil, &stderr)
 	}()
 	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "listening") }, 10*time.Second, 10*time.Millisecond)
 

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
@@ -42,24 +41,6 @@ func newTestZone(t *testing.T) *spftest.Zone {
 	return z
 }
 
-// syncBuffer is a log that sessions write to concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testConfig is the configuration of the tests; change may alter it.
 func testConfig(change func(*config)) config {
 	cfg := config{authservID: ourID, timeout: 5 * time.Second}
@@ -71,9 +52,9 @@ func testConfig(change func(*config)) config {
 
 // startMilter serves the milter on a loopback port until the test ends,
 // with DNS from r, and returns its address and its log.
-func startMilter(t *testing.T, cfg config, r spf.Resolver) (string, *syncBuffer) {
+func startMilter(t *testing.T, cfg config, r spf.Resolver) (string, *e2etest.Log) {
 	t.Helper()
-	var log syncBuffer
+	var log e2etest.Log
 	f := newFilterWith(cfg, r, slog.New(slog.NewTextHandler(&log, nil)))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/e2etest"
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 	"github.com/bouncepolicy/bouncepolicy/internal/postfixtest"
 	"github.com/bouncepolicy/bouncepolicy/policy"
@@ -68,7 +69,7 @@ func postfixZoneResolver(t *testing.T) *spftest.Zone {
 // withPostfix starts the milter, configured by cfg, on loopback and a
 // Postfix instance whose smtpd_milters it is. It skips the test where
 // Postfix cannot be started.
-func withPostfix(t *testing.T, cfg config, pcfg postfixtest.Config) (*postfixtest.Instance, *syncBuffer) {
+func withPostfix(t *testing.T, cfg config, pcfg postfixtest.Config) (*postfixtest.Instance, *e2etest.Log) {
 	t.Helper()
 	postfixtest.Available(t)
 	addr, log := startMilter(t, cfg, postfixZoneResolver(t))
@@ -78,9 +79,9 @@ func withPostfix(t *testing.T, cfg config, pcfg postfixtest.Config) (*postfixtes
 
 // serveMilterOn serves the milter on ln until the test ends: for a milter
 // started after Postfix, at the address Postfix was told.
-func serveMilterOn(t *testing.T, ln net.Listener, cfg config) *syncBuffer {
+func serveMilterOn(t *testing.T, ln net.Listener, cfg config) *e2etest.Log {
 	t.Helper()
-	var log syncBuffer
+	var log e2etest.Log
 	f := newFilterWith(cfg, postfixZoneResolver(t), slog.New(slog.NewTextHandler(&log, nil)))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

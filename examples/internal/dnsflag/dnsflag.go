@@ -3,8 +3,7 @@
 package dnsflag
 
 import (
-	"errors"
-	"fmt"
+	"flag"
 	"net"
 	"net/netip"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/capped"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
@@ -21,18 +21,32 @@ import (
 // MaxZoneSize bounds a zone file, which is read into memory whole.
 const MaxZoneSize = 64 << 20
 
-// ErrUsage marks an error in the value of -dns or -zone, as opposed to a
-// failure to read the system's resolver configuration.
-var ErrUsage = errors.New("dnsflag: bad -dns or -zone value")
+// Define defines -dns and -zone on fs, into dnsAddr and zoneFile, as the
+// servers (spfmilter, bouncemilter, bouncegate) take them.
+func Define(fs *flag.FlagSet, dnsAddr, zoneFile *string) {
+	fs.StringVar(dnsAddr, "dns", "", "the DNS server to ask, HOST[:PORT] (default: those of /etc/resolv.conf)")
+	fs.StringVar(zoneFile, "zone", "", "an RFC 1035 zone file to answer DNS queries from, for tests")
+}
+
+// NewCached is New with the answers of the DNS server or of the system's
+// resolvers cached for their TTLs; a zone file's need no cache.
+func NewCached(dnsAddr, zoneFile string) (spf.Resolver, error) {
+	r, err := New(dnsAddr, zoneFile)
+	if err != nil || zoneFile != "" {
+		return r, err
+	}
+	return resolver.NewCache(r, resolver.CacheOptions{}), nil
+}
 
 // New returns the resolver the -dns and -zone flags ask for: a DNS server
 // (port 53 when none is given), a zone file read with origin ".", or, with
 // neither, the system's resolvers. Errors in the flags' values match
-// ErrUsage with errors.Is, and name the flag.
+// cmdflag.ErrUsage with errors.Is, and name the flag; a failure to read
+// the system's resolver configuration does not.
 func New(dnsAddr, zoneFile string) (spf.Resolver, error) {
 	switch {
 	case dnsAddr != "" && zoneFile != "":
-		return nil, usageErrorf("-dns and -zone cannot be used together")
+		return nil, cmdflag.Usagef("-dns and -zone cannot be used together")
 	case dnsAddr != "":
 		server := ServerAddr(dnsAddr)
 		if err := checkServerAddr(server); err != nil {
@@ -42,12 +56,12 @@ func New(dnsAddr, zoneFile string) (spf.Resolver, error) {
 	case zoneFile != "":
 		f, err := os.Open(zoneFile)
 		if err != nil {
-			return nil, usageErrorf("-zone: %v", err)
+			return nil, cmdflag.Usagef("-zone: %v", err)
 		}
 		defer f.Close()
 		z, err := resolver.NewZone(capped.Reader(f, MaxZoneSize), ".")
 		if err != nil {
-			return nil, usageErrorf("-zone %s: %v", zoneFile, err)
+			return nil, cmdflag.Usagef("-zone %s: %v", zoneFile, err)
 		}
 		return z, nil
 	}
@@ -72,28 +86,16 @@ func ServerAddr(addr string) string {
 func checkServerAddr(server string) error {
 	host, port, err := net.SplitHostPort(server)
 	if err != nil {
-		return usageErrorf("-dns %q: %v", server, err)
+		return cmdflag.Usagef("-dns %q: %v", server, err)
 	}
 	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return usageErrorf("-dns %q: port %q is not a number from 1 to 65535", server, port)
+		return cmdflag.Usagef("-dns %q: port %q is not a number from 1 to 65535", server, port)
 	}
 	if _, err := netip.ParseAddr(host); err == nil {
 		return nil
 	}
 	if _, ok := dns.IsDomainName(host); !ok || host == "" || strings.ContainsAny(host, " /:[]") {
-		return usageErrorf("-dns %q: %q is neither an IP address nor a host name", server, host)
+		return cmdflag.Usagef("-dns %q: %q is neither an IP address nor a host name", server, host)
 	}
 	return nil
-}
-
-// usageError is an error in a flag's value: it matches ErrUsage, and says
-// only its own message.
-type usageError struct{ err error }
-
-func (e usageError) Error() string        { return e.err.Error() }
-func (e usageError) Unwrap() error        { return e.err }
-func (e usageError) Is(target error) bool { return target == ErrUsage }
-
-func usageErrorf(format string, a ...any) error {
-	return usageError{fmt.Errorf(format, a...)}
 }

@@ -3,6 +3,7 @@ package dnsflag
 import (
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
 
@@ -45,6 +47,28 @@ func TestNewZone(t *testing.T) {
 	assert.Equal(t, []string{"v=spf1 -all"}, txt)
 }
 
+// TestDefineAndNewCached: the servers' -dns and -zone; a server's answers
+// are cached, a zone file's are not, and bad values are New's errors.
+func TestDefineAndNewCached(t *testing.T) {
+	var dnsAddr, zoneFile string
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	Define(fs, &dnsAddr, &zoneFile)
+	require.NoError(t, fs.Parse([]string{"-dns", "192.0.2.1", "-zone", "z"}))
+	assert.Equal(t, "192.0.2.1", dnsAddr)
+	assert.Equal(t, "z", zoneFile)
+
+	r, err := NewCached("192.0.2.1:5353", "")
+	require.NoError(t, err)
+	assert.IsType(t, &resolver.Cache{}, r)
+	zone := filepath.Join(t.TempDir(), "z")
+	require.NoError(t, os.WriteFile(zone, []byte(`example.org. TXT "v=spf1 -all"`+"\n"), 0o600))
+	r, err = NewCached("", zone)
+	require.NoError(t, err)
+	assert.IsType(t, &resolver.Zone{}, r)
+	_, err = NewCached("127.0.0.1", zone)
+	assert.ErrorIs(t, err, cmdflag.ErrUsage)
+}
+
 // TestNewBadFlags: each bad value is a usage error naming its flag, and
 // says nothing of this package. (The 64 MiB bound is shown by
 // bouncecheck's "endless zone" test.)
@@ -64,7 +88,7 @@ func TestNewBadFlags(t *testing.T) {
 	for _, tt := range tests {
 		_, err := New(tt.dns, tt.zone)
 		require.Error(t, err, "%+v", tt)
-		assert.True(t, errors.Is(err, ErrUsage), "%+v: %v", tt, err)
+		assert.True(t, errors.Is(err, cmdflag.ErrUsage), "%+v: %v", tt, err)
 		assert.True(t, strings.HasPrefix(err.Error(), "-"), "%v", err)
 		assert.Contains(t, err.Error(), tt.want)
 	}

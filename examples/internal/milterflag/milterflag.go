@@ -5,6 +5,7 @@ package milterflag
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/d--j/go-milter"
+
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 )
 
 // Addr is where a milter listens: Network "tcp" or "unix".
@@ -51,6 +54,25 @@ func Parse(s string) (Addr, error) {
 		return Addr{"tcp", addr}, nil
 	}
 	return Addr{}, fmt.Errorf("-listen %q: want inet:HOST:PORT or unix:PATH", s)
+}
+
+// DefineListen defines a milter's -listen on fs; ParseListen reads the
+// value after fs.Parse.
+func DefineListen(fs *flag.FlagSet) *string {
+	return fs.String("listen", "", "where to listen for the MTA: inet:HOST:PORT or unix:PATH (required)")
+}
+
+// ParseListen reads the value of -listen, which is required, with Parse.
+// Errors are bad usage (cmdflag.ErrUsage).
+func ParseListen(s string) (Addr, error) {
+	if s == "" {
+		return Addr{}, cmdflag.Usagef("-listen is required (inet:HOST:PORT or unix:PATH)")
+	}
+	a, err := Parse(s)
+	if err != nil {
+		return Addr{}, cmdflag.Usage(err)
+	}
+	return a, nil
 }
 
 // Listen opens the listener. A unix socket left behind by a milter that

@@ -1,13 +1,32 @@
 package milterflag
 
 import (
+	"flag"
 	"net"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 )
+
+func TestDefineAndParseListen(t *testing.T) {
+	fs := flag.NewFlagSet("m", flag.ContinueOnError)
+	listen := DefineListen(fs)
+	require.NoError(t, fs.Parse([]string{"-listen", "unix:/run/m.sock"}))
+	a, err := ParseListen(*listen)
+	require.NoError(t, err)
+	assert.Equal(t, Addr{"unix", "/run/m.sock"}, a)
+
+	_, err = ParseListen("")
+	require.ErrorIs(t, err, cmdflag.ErrUsage)
+	assert.Equal(t, "-listen is required (inet:HOST:PORT or unix:PATH)", err.Error())
+	_, err = ParseListen("127.0.0.1:8891")
+	require.ErrorIs(t, err, cmdflag.ErrUsage)
+	assert.Equal(t, `-listen "127.0.0.1:8891": want inet:HOST:PORT or unix:PATH`, err.Error())
+}
 
 func TestParse(t *testing.T) {
 	for in, want := range map[string]Addr{

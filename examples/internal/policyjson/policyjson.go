@@ -1,17 +1,18 @@
 // Package policyjson is the bounce policy file of the example programs
-// (docs/design.md): read by bouncecheck decide and reply and by
-// bouncegate's -policy, written once.
+// (docs/design.md): read by bouncecheck decide and reply and by the
+// -policy flag of bouncegate and bouncemilter, written once.
 package policyjson
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/examples/internal/strictjson"
-
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -56,11 +57,42 @@ type onSPF struct {
 // Read decodes a policy file strictly (strictjson.Decode) and converts
 // it with File.Policy. Errors start with "policy: ".
 func Read(r io.Reader) (*policy.Policy, error) {
+	f, err := decode(r)
+	if err != nil {
+		return nil, err
+	}
+	return f.Policy()
+}
+
+// ReadFile reads the policy file that a -policy flag names, strictly, and
+// checks that it converts (File.Policy); the caller may amend it by its
+// other flags before converting it. Errors are bad usage
+// (cmdflag.ErrUsage) and name the flag: "-policy: " and the error of
+// opening the file, or "-policy NAME: " and Read's.
+func ReadFile(name string) (*File, error) {
+	r, err := os.Open(name)
+	if err != nil {
+		return nil, cmdflag.Usagef("-policy: %v", err)
+	}
+	defer r.Close()
+	f, err := decode(r)
+	if err == nil {
+		_, err = f.Policy()
+	}
+	if err != nil {
+		return nil, cmdflag.Usagef("-policy %s: %v", name, err)
+	}
+	return f, nil
+}
+
+// decode decodes a policy file strictly, unchecked. Errors start with
+// "policy: ".
+func decode(r io.Reader) (*File, error) {
 	var f File
 	if err := strictjson.Decode(r, &f); err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	return f.Policy()
+	return &f, nil
 }
 
 // Policy checks p and converts it. Errors start with "policy: " and name

@@ -1,6 +1,8 @@
 package policyjson
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/examples/internal/cmdflag"
 	"github.com/bouncepolicy/bouncepolicy/policy"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
@@ -41,4 +44,27 @@ func TestReadErrors(t *testing.T) {
 		_, err := Read(strings.NewReader(in))
 		assert.ErrorContains(t, err, want, in)
 	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "policy.json")
+	require.NoError(t, os.WriteFile(name, []byte(`{"mode": "always", "postmaster": "postmaster@hosted.example"}`), 0o600))
+	f, err := ReadFile(name)
+	require.NoError(t, err)
+	assert.Equal(t, "always", f.Mode)
+	assert.Equal(t, "postmaster@hosted.example", f.Postmaster)
+
+	for content, want := range map[string]string{
+		`{"mdoe": "always"}`:    `: policy: unknown key "mdoe"`,
+		`{"defer_for": "soon"}`: `: policy: defer_for: "soon" is not a duration`,
+	} {
+		require.NoError(t, os.WriteFile(name, []byte(content), 0o600))
+		_, err := ReadFile(name)
+		require.ErrorIs(t, err, cmdflag.ErrUsage, content)
+		assert.True(t, strings.HasPrefix(err.Error(), "-policy "+name+want), "%s: %v", content, err)
+	}
+	_, err = ReadFile(filepath.Join(dir, "absent"))
+	require.ErrorIs(t, err, cmdflag.ErrUsage)
+	assert.True(t, strings.HasPrefix(err.Error(), "-policy: open "), err.Error())
 }

@@ -1,13 +1,17 @@
-package milterflag
+package cmdflag
 
 import (
 	"errors"
 	"flag"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/smtpsyntax"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -42,4 +46,20 @@ func TestExitStatus(t *testing.T) {
 	stderr.Reset()
 	assert.Equal(t, 1, ExitStatus("m", errors.New("listen: in use"), &stderr))
 	assert.Equal(t, "m: listen: in use\n", stderr.String())
+	assert.Equal(t, 2, Status(fmt.Errorf("policy: %w", Usage(errors.New("bad")))), "wrapped, still bad usage")
+}
+
+func TestAuthservID(t *testing.T) {
+	id, err := AuthservID("mx.hosted.example")
+	require.NoError(t, err)
+	assert.Equal(t, "mx.hosted.example", id)
+	host, err := os.Hostname()
+	if err == nil && smtpsyntax.CheckHostname(host) == nil {
+		id, err = AuthservID("")
+		require.NoError(t, err)
+		assert.Equal(t, host, id, "the host name by default")
+	}
+	_, err = AuthservID("bad host")
+	require.ErrorIs(t, err, ErrUsage)
+	assert.True(t, strings.HasPrefix(err.Error(), `-authserv-id "bad host": `), err.Error())
 }
