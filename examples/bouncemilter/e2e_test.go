@@ -215,9 +215,10 @@ func TestForgedSenders(t *testing.T) {
 	}
 }
 
-// TestNoDSNWanted: NOTIFY=NEVER (Postfix writes none, RFC 3461 §4.1) and
-// an auto-reply (RFC 3834 §2: the policy's loop rule) get no DSN, nor a
-// notice.
+// TestNoDSNWanted: the null sender (Postfix writes no DSN to <>, RFC 3461
+// §6.2; without 2bounce in notify_classes it tells no postmaster either),
+// NOTIFY=NEVER (Postfix writes none, RFC 3461 §4.1) and an auto-reply
+// (RFC 3834 §2: the policy's loop rule) get no DSN, nor a notice.
 func TestNoDSNWanted(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
 	b, _ := newBed(t, bedOptions{})
@@ -226,6 +227,7 @@ func TestNoDSNWanted(t *testing.T) {
 		env.Rcpt.Notify = []smtp.DSNNotify{smtp.DSNNotifyNever}
 	})
 	b.send(ctx, t, from, original("autoreply", from, "Auto-Submitted: auto-replied\r\n"), nil)
+	b.send(ctx, t, "", original("nullsender", "MAILER-DAEMON@genuine.example"), nil)
 	b.settle(ctx, t)
 
 	assert.Empty(t, b.sink.Messages(), b.log.String())
