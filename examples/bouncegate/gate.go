@@ -176,7 +176,8 @@ func (s *session) Reset() {
 // Logout ends the session.
 func (s *session) Logout() error { return nil }
 
-// handle decides a DSN, or relays a message that is none, and returns
+// handle decides a DSN the MTA wrote, or relays a message that is none
+// (or another MTA's DSN, forwarded by ours), and returns
 // the reply to give: nil for 250.
 func (g *gate) handle(ctx context.Context, log *slog.Logger, env deliver.Envelope, data []byte) error {
 	rcpt := env.To[0].Addr
@@ -194,6 +195,14 @@ func (g *gate) handle(ctx context.Context, log *slog.Logger, env deliver.Envelop
 	if err != nil {
 		log.Warn("kept: unreadable DSN", "err", err)
 		return smtpErr(451, "4.6.0", "cannot read the DSN: kept for later")
+	}
+	if !g.ours(r) {
+		// RFC 3464 §2.2.2: Reporting-MTA names the MTA that wrote the
+		// DSN. Another's, arriving from outside and forwarded by ours,
+		// is not our MTA's bounce: relayed undecided, as other
+		// null-sender mail. Deciding it would trust a client its sender
+		// wrote, and drop genuine DSNs forwarded to our users.
+		return g.forward(ctx, log, env, data, "relayed", "reporting_mta", r.ReportingMTA)
 	}
 	ev, err := g.pol.EventFromReport(r, rcpt)
 	if err != nil {
@@ -220,6 +229,14 @@ func (g *gate) handle(ctx context.Context, log *slog.Logger, env deliver.Envelop
 	}
 	log.Warn("kept: unexpected decision", "decision", d.String())
 	return smtpErr(451, "4.3.0", "cannot decide on the DSN now: try again later")
+}
+
+// ours reports whether the MTA behind the gate wrote the DSN: its
+// Reporting-MTA is the policy's AuthservID or ReportingMTA, the MTA's
+// host name, in any case (RFC 1035 §2.3.3), a root dot aside.
+func (g *gate) ours(r *dsn.Report) bool {
+	name := strings.TrimSuffix(r.ReportingMTA, ".")
+	return name != "" && (strings.EqualFold(name, g.pol.AuthservID) || strings.EqualFold(name, g.pol.ReportingMTA))
 }
 
 // drop answers a dropped DSN: 250 once the postmaster notice, if any, is

@@ -218,3 +218,30 @@ func TestRelayReplyClean(t *testing.T) {
 	assert.LessOrEqual(t, len(e.Message), maxReplyText)
 	assert.NotContains(t, e.Message, "\x00")
 }
+
+// A DSN another MTA wrote (Reporting-MTA not ours), null-sender mail
+// from outside that our MTA forwards, is relayed undecided like any other
+// null-sender mail: the gate decides only its MTA's own DSNs. Decided, a
+// genuine remote DSN forwarded to a user lost its client (no Received
+// field of ours) and was dropped as spf-none; and a spammer's crafted one
+// could plant the client the gate would trust.
+func TestForeignDSNRelayedUndecided(t *testing.T) {
+	sink := smtptest.NewSink(t)
+	addr, log := startGate(t, testConfig(sink.Addr()), newTestZone(t), nil)
+	foreign := strings.NewReplacer(
+		"Reporting-MTA: dns; mx.hosted.example", "Reporting-MTA: dns; mx.remote.example",
+		"by mx.hosted.example (Postfix)", "by mx.remote.example (Postfix)",
+	).Replace(string(postfixDSN(forged, "foreign")))
+	require.NoError(t, send(t, addr, tx{to: []string{forged}, data: []byte(foreign)}), log.String())
+	msgs := sink.Messages()
+	require.Len(t, msgs, 1, log.String())
+	assert.Equal(t, []byte(foreign), msgs[0].Data)
+	assert.Contains(t, log.String(), "msg=relayed")
+	assert.NotContains(t, log.String(), "msg=dropped")
+
+	// Ours in any case: decided (forged: SPF fail, dropped).
+	ours := strings.Replace(string(postfixDSN(forged, "ours")), "Reporting-MTA: dns; mx.hosted.example", "Reporting-MTA: DNS; MX.Hosted.Example", 1)
+	require.NoError(t, send(t, addr, tx{to: []string{forged}, data: []byte(ours)}))
+	assert.Len(t, sink.Messages(), 1)
+	assert.Contains(t, log.String(), "reason=spf-fail")
+}
