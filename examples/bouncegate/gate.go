@@ -24,6 +24,14 @@ import (
 // open for ever.
 const sessionTimeout = 5 * time.Minute
 
+// sessionLifetime bounds a whole session. sessionTimeout is per command,
+// so a client that sends a NOOP every few minutes would keep its session,
+// and its slot of -max-sessions, for ever: enough of them, and the MTA's
+// DSNs wait unserved. MTAs reuse a session for minutes (Postfix:
+// smtp_connection_reuse_time_limit, 300 s); this leaves room for
+// several commands at sessionTimeout, DATA and the longest -timeout.
+var sessionLifetime = 30 * time.Minute
+
 // relayer sends mail on: *deliver.Client.
 type relayer interface {
 	Send(ctx context.Context, env deliver.Envelope, msg io.WriterTo) error
