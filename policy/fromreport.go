@@ -24,6 +24,8 @@ import (
 // forms of Postfix, sendmail and Exim (RFC 5321 §4.4). Else they stay
 // unknown, and SPF cannot be evaluated: the rules then see SPF none. A
 // HELO name that is no domain or address literal stays unknown too.
+// Authenticated is set when that field's with clause says SMTP AUTH
+// (RFC 3848: "with ESMTPSA"), read as strictly.
 // ReceivedAt is Arrival-Date, else the date of that Received field.
 //
 // EnvID is Original-Envelope-Id; Ret is RetFull or RetHdrs when the DSN
@@ -110,6 +112,7 @@ func (p *Policy) clientFromReport(r *dsn.Report, ev *Event) {
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt, _ = mailsyntax.ReceivedDate(recv)
 	}
+	ev.Authenticated = authenticatedProtocol(mailsyntax.ReceivedWith(recv))
 	if ev.ClientIP.IsValid() {
 		return
 	}
@@ -119,6 +122,21 @@ func (p *Policy) clientFromReport(r *dsn.Report, ev *Event) {
 			setHELO(ev, helo)
 		}
 	}
+}
+
+// authenticatedProtocol reports whether a with clause's protocol says the
+// client authenticated with SMTP AUTH: RFC 3848 §2 ("ESMTPA", "ESMTPSA",
+// "LMTPA", "LMTPSA") and RFC 6531 §3.7.4 ("UTF8SMTPA", "UTF8SMTPSA",
+// "UTF8LMTPA", "UTF8LMTPSA"), in any case. Our MTA writes it in its own
+// field only after AUTH: an authenticated user's return path is genuine
+// (rule 6), and SPF on the user's roaming address would drop our own
+// users' DSNs.
+func authenticatedProtocol(proto string) bool {
+	switch strings.ToUpper(proto) {
+	case "ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA":
+		return true
+	}
+	return false
 }
 
 // setHELO sets the event's HELO name when name is a domain or an address
