@@ -57,6 +57,12 @@ func (g *gate) newServer() *smtp.Server {
 	}))
 	s.Domain = g.cfg.hostname
 	s.MaxMessageBytes = g.cfg.maxSize
+	// go-smtp's default line limit (2,000 octets) holds in DATA too, and
+	// a longer line there is answered 554: genuine mail relayed unwrapped
+	// (qmail, Exim) bounced. RFC 5321 §4.5.3.1: a server should impose no
+	// limit where it can; a line, command or text, is bounded by -max-size
+	// as the message is, so memory stays as bounded as before.
+	s.MaxLineLength = int(max(g.cfg.maxSize, 2000))
 	// RFC 5321 §4.5.3.1.8: 100 recipients is the minimum a server must
 	// take; the gate takes one per transaction and answers the rest 452.
 	s.MaxRecipients = 100

@@ -245,3 +245,18 @@ func TestForeignDSNRelayedUndecided(t *testing.T) {
 	assert.Len(t, sink.Messages(), 1)
 	assert.Contains(t, log.String(), "reason=spf-fail")
 }
+
+// A message with a line longer than go-smtp's default 2,000 octets (an
+// HTML mail unwrapped, as qmail or Exim relays it as it is) is taken and
+// relayed, not cut off with a 500 and the connection closed: RFC 5321
+// §4.5.3.1 asks servers for no limits where they can, and the message's
+// size is bounded by -max-size anyway. With qmail every remote message
+// passes the gate, so the limit refused genuine mail.
+func TestLongLineRelayed(t *testing.T) {
+	sink := smtptest.NewSink(t, func(s *smtp.Server) { s.MaxLineLength = 1 << 20 })
+	addr, log := startGate(t, testConfig(sink.Addr()), newTestZone(t), nil)
+	msg := append(plainMessage("long"), []byte("<p>"+strings.Repeat("x", 5000)+"</p>\r\n")...)
+	require.NoError(t, send(t, addr, tx{from: genuine, to: []string{"bob@example.net"}, data: msg}), log.String())
+	require.Len(t, sink.Messages(), 1)
+	assert.Equal(t, msg, sink.Messages()[0].Data)
+}
