@@ -32,7 +32,8 @@ import (
 // returned the original in full or its header, and SMTPUTF8 is set for an
 // RFC 6533 report. Each recipient's Final-Recipient, Original-Recipient,
 // Action, Status, Last-Attempt-Date and, for delayed, Will-Retry-Until
-// are kept; Remote-MTA when it names a host. A Diagnostic-Code of type
+// are kept (a success action, which the MTA writes only on request, with
+// Notify SUCCESS); Remote-MTA when it names a host. A Diagnostic-Code of type
 // smtp that starts with a reply code becomes Reply; any other becomes
 // Diagnostic, "type; text" ("smtp; text" for a reply without a code,
 // "x-postfix; unknown user: \"x\"" for Postfix's own), tabs in its text
@@ -164,9 +165,14 @@ func deliveryFromReport(rc *dsn.Recipient) (Delivery, error) {
 		Status:      rc.Status,
 		LastAttempt: rc.LastAttemptDate,
 	}
-	// RFC 3464 §2.3.9: Will-Retry-Until only for delayed.
-	if rc.Action == dsn.ActionDelayed {
+	switch rc.Action {
+	case dsn.ActionDelayed:
+		// RFC 3464 §2.3.9: Will-Retry-Until only for delayed.
 		d.WillRetryUntil = rc.WillRetryUntil
+	case dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded:
+		// RFC 3461 §4.1: the MTA reports success only when NOTIFY asked
+		// for it; without NOTIFY the rules would suppress the report.
+		d.Notify = dsn.NotifySuccess
 	}
 	// RFC 3464 §2.3.5: informative; a name the event cannot hold (an IP
 	// alone, a trailing dot) is left out rather than failing the event.

@@ -364,3 +364,41 @@ func TestEventFromReportAuthenticated(t *testing.T) {
 		})
 	}
 }
+
+// A success report (delivered, relayed, expanded) is one the MTA wrote
+// because the sender asked NOTIFY=SUCCESS (RFC 3461 §4.1): the event must
+// not read as if NOTIFY were absent, which suppresses success and dropped
+// every genuine success DSN by rule 3. It is decided as any other: SPF
+// still gates a forged sender's.
+func TestEventFromReportSuccess(t *testing.T) {
+	zone, err := spftest.NewZone(strings.NewReader("genuine.example. TXT \"v=spf1 ip4:198.51.100.7 -all\"\nforged.example. TXT \"v=spf1 -all\"\n"), ".")
+	require.NoError(t, err)
+	for _, action := range []dsn.Action{dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded} {
+		for _, tt := range []struct {
+			sender string
+			want   Outcome
+			reason Reason
+		}{
+			{"alice@genuine.example", Bounce, ReasonSPFPass},
+			{"mallory@forged.example", Drop, ReasonSPFFail},
+		} {
+			t.Run(string(action)+" "+tt.sender, func(t *testing.T) {
+				p := &Policy{ReportingMTA: "mx.hosted.example", AuthservID: "mx.hosted.example", Resolver: zone}
+				r := &dsn.Report{
+					ReportingMTA: "mx.hosted.example",
+					Recipients:   []dsn.Recipient{{FinalRecipient: dsn.Address{Type: "rfc822", Addr: "bob@hosted.example"}, Action: action, Status: dsn.Status{Class: 2}}},
+					ReturnedHeader: dsn.Header{
+						{Name: "Received", Value: "from mail.genuine.example (mail.genuine.example [198.51.100.7]) by mx.hosted.example (Postfix) with ESMTP id 4QxYz1 for <bob@hosted.example>; Mon, 05 Feb 2024 10:00:00 +0000"},
+						{Name: "From", Value: "<" + tt.sender + ">"},
+					},
+				}
+				ev, err := p.EventFromReport(r, tt.sender)
+				require.NoError(t, err)
+				d, err := p.Decide(context.Background(), ev)
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, d.Action, d.String())
+				assert.Equal(t, tt.reason, d.Reason, d.String())
+			})
+		}
+	}
+}
