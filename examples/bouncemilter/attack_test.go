@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/postfixtest"
 	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
 )
 
@@ -97,4 +100,26 @@ func TestE2EPlantedTraceFields(t *testing.T) {
 			assert.Equal(t, len(helos), strings.Count(b.log.String(), "decision.reason=spf-fail"), b.log.String())
 		})
 	}
+}
+
+// TestE2ESuccessReport: NOTIFY=SUCCESS to a local user (Postfix's trace
+// service writes a success report, "expanded" for a user behind
+// aliases): the genuine sender gets it, the
+// forged one does not (SPF fail), as with failures.
+func TestE2ESuccessReport(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	b, _ := newBed(t, bedOptions{})
+	success := func(env *postfixtest.Envelope) {
+		env.To = []string{postfixtest.DefaultUser + "@" + postfixtest.DefaultDomain}
+		env.Rcpt.Notify = []smtp.DSNNotify{smtp.DSNNotifySuccess}
+	}
+	b.send(ctx, t, "alice@genuine.example", original("success", "alice@genuine.example"), success)
+	b.send(ctx, t, "mallory@forged.example", original("success-forged", "mallory@forged.example"), success)
+	b.settle(ctx, t)
+	got := b.dsnsTo(t, "alice@genuine.example")
+	require.Len(t, got, 1, "the success report: %s", b.log)
+	require.Len(t, got[0].report.Recipients, 1)
+	assert.Contains(t, []dsn.Action{dsn.ActionDelivered, dsn.ActionExpanded, dsn.ActionRelayed}, got[0].report.Recipients[0].Action)
+	assert.Empty(t, b.dsnsTo(t, "mallory@forged.example"))
+	assert.Contains(t, b.log.String(), "decision.reason=spf-fail")
 }
