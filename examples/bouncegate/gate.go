@@ -215,7 +215,10 @@ func (g *gate) handle(ctx context.Context, log *slog.Logger, env deliver.Envelop
 		// DSN. Another's, arriving from outside and forwarded by ours,
 		// is not our MTA's bounce: relayed undecided, as other
 		// null-sender mail. Deciding it would trust a client its sender
-		// wrote, and drop genuine DSNs forwarded to our users.
+		// wrote, and drop genuine DSNs forwarded to our users. Logged at
+		// WARN: an -authserv-id that is not the MTA's Reporting-MTA would
+		// let all of its DSNs through undecided.
+		log.Warn("another MTA's DSN: relayed undecided", "reporting_mta", r.ReportingMTA, "ours", g.pol.AuthservID)
 		return g.forward(ctx, log, env, data, "relayed", "reporting_mta", r.ReportingMTA)
 	}
 	ev, err := g.pol.EventFromReport(r, rcpt)

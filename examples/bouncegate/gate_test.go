@@ -237,6 +237,8 @@ func TestForeignDSNRelayedUndecided(t *testing.T) {
 	require.Len(t, msgs, 1, log.String())
 	assert.Equal(t, []byte(foreign), msgs[0].Data)
 	assert.Contains(t, log.String(), "msg=relayed")
+	assert.Contains(t, log.String(), `level=WARN msg="another MTA's DSN: relayed undecided" client=`)
+	assert.Contains(t, log.String(), "reporting_mta=mx.remote.example ours=mx.hosted.example")
 	assert.NotContains(t, log.String(), "msg=dropped")
 
 	// Ours in any case: decided (forged: SPF fail, dropped).
