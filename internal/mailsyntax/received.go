@@ -55,7 +55,9 @@ func ReceivedWith(value string) string {
 		return ""
 	}
 	toks, _ := traceTokens(value, true)
-	for i := 0; i+1 < len(toks); i++ {
+	// After "by": the from clause, the client's own words, never counts.
+	by := slices.IndexFunc(toks, func(t traceToken) bool { return t.is("by") })
+	for i := by + 1; i+1 < len(toks); i++ {
 		if toks[i].is("with") && !toks[i+1].comment {
 			return toks[i+1].text
 		}
