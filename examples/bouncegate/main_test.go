@@ -183,7 +183,9 @@ func TestMaxSessions(t *testing.T) {
 // sessionLifetime is over, with a 421, so that it cannot hold a slot of
 // -max-sessions for ever while the MTA's DSNs wait.
 func TestSessionLifetime(t *testing.T) {
-	defer func(d time.Duration) { sessionLifetime = d }(sessionLifetime)
+	// Restored after the gate stops (cleanups run last first).
+	old := sessionLifetime
+	t.Cleanup(func() { sessionLifetime = old })
 	sessionLifetime = 500 * time.Millisecond
 	sink := smtptest.NewSink(t)
 	cfg := testConfig(sink.Addr())
