@@ -3,12 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/d--j/go-milter"
 	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,4 +124,52 @@ func TestE2ESuccessReport(t *testing.T) {
 	assert.Contains(t, []dsn.Action{dsn.ActionDelivered, dsn.ActionExpanded, dsn.ActionRelayed}, got[0].report.Recipients[0].Action)
 	assert.Empty(t, b.dsnsTo(t, "mallory@forged.example"))
 	assert.Contains(t, b.log.String(), "decision.reason=spf-fail")
+}
+
+// TestE2EMilterDropsMidMessage: the milter's connection is cut in the
+// middle of a DSN (at the end of its header): Postfix applies
+// milter_default_action = tempfail, the original stays queued, no DSN
+// leaves undecided; once the real milter serves, a flush brings exactly
+// one, decided.
+func TestE2EMilterDropsMidMessage(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	b, addr := newBed(t, bedOptions{down: true})
+	ln, err := net.Listen("tcp4", addr)
+	require.NoError(t, err)
+	cut := make(chan struct{}, 16)
+	srv := milter.NewServer(milter.WithMilter(func() milter.Milter { return &cutter{cut: cut} }))
+	go func() { _ = srv.Serve(ln) }()
+	from := "alice@genuine.example"
+	b.send(ctx, t, from, original("cut", from), nil)
+	select {
+	case <-cut:
+	case <-ctx.Done():
+		t.Fatal("Postfix never reached the milter")
+	}
+	q := waitDeferred(ctx, t, b.pf)
+	require.Len(t, q, 1)
+	assert.Empty(t, b.sink.Messages(), "nothing left undecided")
+	require.NoError(t, srv.Close())
+
+	b.startMilter(t, addr)
+	require.NoError(t, b.pf.Flush(ctx))
+	b.settle(ctx, t)
+	got := b.dsnsTo(t, from)
+	require.Len(t, got, 1)
+	assert.Equal(t, "bounce; reason=spf-pass", got[0].topField(headerName))
+}
+
+// cutter is a milter that fails at the end of the header: go-milter then
+// closes the connection, in the middle of the message.
+type cutter struct {
+	milter.NoOpMilter
+	cut chan<- struct{}
+}
+
+func (c *cutter) Headers(milter.Modifier) (*milter.Response, error) {
+	select {
+	case c.cut <- struct{}{}:
+	default:
+	}
+	return nil, errors.New("cut mid-message")
 }
