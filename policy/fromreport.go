@@ -24,13 +24,16 @@ import (
 // forms of Postfix, sendmail and Exim (RFC 5321 §4.4). Else they stay
 // unknown, and SPF cannot be evaluated: the rules then see SPF none. A
 // HELO name that is no domain or address literal stays unknown too.
+// Authenticated is set when that field's with clause says SMTP AUTH
+// (RFC 3848: "with ESMTPSA"), read as strictly.
 // ReceivedAt is Arrival-Date, else the date of that Received field.
 //
 // EnvID is Original-Envelope-Id; Ret is RetFull or RetHdrs when the DSN
 // returned the original in full or its header, and SMTPUTF8 is set for an
 // RFC 6533 report. Each recipient's Final-Recipient, Original-Recipient,
 // Action, Status, Last-Attempt-Date and, for delayed, Will-Retry-Until
-// are kept; Remote-MTA when it names a host. A Diagnostic-Code of type
+// are kept (a success action, which the MTA writes only on request, with
+// Notify SUCCESS); Remote-MTA when it names a host. A Diagnostic-Code of type
 // smtp that starts with a reply code becomes Reply; any other becomes
 // Diagnostic, "type; text" ("smtp; text" for a reply without a code,
 // "x-postfix; unknown user: \"x\"" for Postfix's own), tabs in its text
@@ -110,6 +113,7 @@ func (p *Policy) clientFromReport(r *dsn.Report, ev *Event) {
 	if ev.ReceivedAt.IsZero() {
 		ev.ReceivedAt, _ = mailsyntax.ReceivedDate(recv)
 	}
+	ev.Authenticated = authenticatedProtocol(mailsyntax.ReceivedWith(recv))
 	if ev.ClientIP.IsValid() {
 		return
 	}
@@ -119,6 +123,21 @@ func (p *Policy) clientFromReport(r *dsn.Report, ev *Event) {
 			setHELO(ev, helo)
 		}
 	}
+}
+
+// authenticatedProtocol reports whether a with clause's protocol says the
+// client authenticated with SMTP AUTH: RFC 3848 §2 ("ESMTPA", "ESMTPSA",
+// "LMTPA", "LMTPSA") and RFC 6531 §3.7.4 ("UTF8SMTPA", "UTF8SMTPSA",
+// "UTF8LMTPA", "UTF8LMTPSA"), in any case. Our MTA writes it in its own
+// field only after AUTH: an authenticated user's return path is genuine
+// (rule 6), and SPF on the user's roaming address would drop our own
+// users' DSNs.
+func authenticatedProtocol(proto string) bool {
+	switch strings.ToUpper(proto) {
+	case "ESMTPA", "ESMTPSA", "LMTPA", "LMTPSA", "UTF8SMTPA", "UTF8SMTPSA", "UTF8LMTPA", "UTF8LMTPSA":
+		return true
+	}
+	return false
 }
 
 // setHELO sets the event's HELO name when name is a domain or an address
@@ -146,9 +165,14 @@ func deliveryFromReport(rc *dsn.Recipient) (Delivery, error) {
 		Status:      rc.Status,
 		LastAttempt: rc.LastAttemptDate,
 	}
-	// RFC 3464 §2.3.9: Will-Retry-Until only for delayed.
-	if rc.Action == dsn.ActionDelayed {
+	switch rc.Action {
+	case dsn.ActionDelayed:
+		// RFC 3464 §2.3.9: Will-Retry-Until only for delayed.
 		d.WillRetryUntil = rc.WillRetryUntil
+	case dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded:
+		// RFC 3461 §4.1: the MTA reports success only when NOTIFY asked
+		// for it; without NOTIFY the rules would suppress the report.
+		d.Notify = dsn.NotifySuccess
 	}
 	// RFC 3464 §2.3.5: informative; a name the event cannot hold (an IP
 	// alone, a trailing dot) is left out rather than failing the event.

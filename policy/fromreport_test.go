@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -316,4 +317,88 @@ func TestEventFromReportCorpus(t *testing.T) {
 	}
 	t.Logf("corpus: %d DSNs, %d converted to valid events, %d refused with a field error", reports, events, reports-events)
 	assert.Greater(t, events, reports/2, "most real-world DSNs should convert")
+}
+
+// Our own user's mail, received with SMTP AUTH (RFC 3848 §2: "with
+// ESMTPSA" in our topmost Received field), is an authenticated sender's
+// (rule 6): its DSN bounces, whatever SPF says of the user's roaming
+// address. Before, SPF was evaluated with that address, failed, and our
+// own users' DSNs were dropped. The protocol counts only in our own
+// topmost field, read strictly: a client cannot write it there.
+func TestEventFromReportAuthenticated(t *testing.T) {
+	const ours = "from laptop.example.org (home.isp.example [198.51.100.7]) by mx.hosted.example (Postfix) with %s id 4QxYz1 for <bob@remote.example>; Mon, 05 Feb 2024 10:00:00 +0000"
+	tests := []struct {
+		name, received string
+		want           bool
+	}{
+		{"ESMTPSA", fmt.Sprintf(ours, "ESMTPSA"), true},
+		{"esmtpa", fmt.Sprintf(ours, "esmtpa"), true},
+		{"UTF8SMTPSA", fmt.Sprintf(ours, "UTF8SMTPSA"), true},
+		{"ESMTPS", fmt.Sprintf(ours, "ESMTPS"), false},
+		{"not ours", strings.Replace(fmt.Sprintf(ours, "ESMTPSA"), "mx.hosted.example", "mx.elsewhere.example", 1), false},
+		{"with twice", strings.Replace(fmt.Sprintf(ours, "ESMTPSA"), " id ", " with ESMTP id ", 1), false},
+		{"in a comment", fmt.Sprintf(ours, "ESMTP (with ESMTPSA)"), false},
+		{"in the HELO", "from x with ESMTPSA (home.isp.example [198.51.100.7]) by mx.hosted.example (Postfix) with ESMTP id 4QxYz1; Mon, 05 Feb 2024 10:00:00 +0000", false},
+	}
+	zone, err := spftest.NewZone(strings.NewReader("hosted.example. TXT \"v=spf1 ip4:192.0.2.1 -all\"\n"), ".")
+	require.NoError(t, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &Policy{ReportingMTA: "mx.hosted.example", AuthservID: "mx.hosted.example", Resolver: zone}
+			r := &dsn.Report{
+				ReportingMTA:   "mx.hosted.example",
+				Recipients:     []dsn.Recipient{{FinalRecipient: dsn.Address{Type: "rfc822", Addr: "bob@remote.example"}, Action: dsn.ActionFailed, Status: dsn.Status{Class: 5, Subject: 1, Detail: 1}}},
+				ReturnedHeader: dsn.Header{{Name: "Received", Value: tt.received}, {Name: "From", Value: "<alice@hosted.example>"}},
+			}
+			ev, err := p.EventFromReport(r, "alice@hosted.example")
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, ev.Authenticated)
+			d, err := p.Decide(context.Background(), ev)
+			require.NoError(t, err)
+			if tt.want {
+				assert.Equal(t, Bounce, d.Action, d.String())
+				assert.Equal(t, ReasonTrustedSender, d.Reason)
+			} else {
+				assert.Equal(t, Drop, d.Action, d.String())
+			}
+		})
+	}
+}
+
+// A success report (delivered, relayed, expanded) is one the MTA wrote
+// because the sender asked NOTIFY=SUCCESS (RFC 3461 §4.1): the event must
+// not read as if NOTIFY were absent, which suppresses success and dropped
+// every genuine success DSN by rule 3. It is decided as any other: SPF
+// still gates a forged sender's.
+func TestEventFromReportSuccess(t *testing.T) {
+	zone, err := spftest.NewZone(strings.NewReader("genuine.example. TXT \"v=spf1 ip4:198.51.100.7 -all\"\nforged.example. TXT \"v=spf1 -all\"\n"), ".")
+	require.NoError(t, err)
+	for _, action := range []dsn.Action{dsn.ActionDelivered, dsn.ActionRelayed, dsn.ActionExpanded} {
+		for _, tt := range []struct {
+			sender string
+			want   Outcome
+			reason Reason
+		}{
+			{"alice@genuine.example", Bounce, ReasonSPFPass},
+			{"mallory@forged.example", Drop, ReasonSPFFail},
+		} {
+			t.Run(string(action)+" "+tt.sender, func(t *testing.T) {
+				p := &Policy{ReportingMTA: "mx.hosted.example", AuthservID: "mx.hosted.example", Resolver: zone}
+				r := &dsn.Report{
+					ReportingMTA: "mx.hosted.example",
+					Recipients:   []dsn.Recipient{{FinalRecipient: dsn.Address{Type: "rfc822", Addr: "bob@hosted.example"}, Action: action, Status: dsn.Status{Class: 2}}},
+					ReturnedHeader: dsn.Header{
+						{Name: "Received", Value: "from mail.genuine.example (mail.genuine.example [198.51.100.7]) by mx.hosted.example (Postfix) with ESMTP id 4QxYz1 for <bob@hosted.example>; Mon, 05 Feb 2024 10:00:00 +0000"},
+						{Name: "From", Value: "<" + tt.sender + ">"},
+					},
+				}
+				ev, err := p.EventFromReport(r, tt.sender)
+				require.NoError(t, err)
+				d, err := p.Decide(context.Background(), ev)
+				require.NoError(t, err)
+				assert.Equal(t, tt.want, d.Action, d.String())
+				assert.Equal(t, tt.reason, d.Reason, d.String())
+			})
+		}
+	}
 }

@@ -24,6 +24,14 @@ import (
 // open for ever.
 const sessionTimeout = 5 * time.Minute
 
+// sessionLifetime bounds a whole session. sessionTimeout is per command,
+// so a client that sends a NOOP every few minutes would keep its session,
+// and its slot of -max-sessions, for ever: enough of them, and the MTA's
+// DSNs wait unserved. MTAs reuse a session for minutes (Postfix:
+// smtp_connection_reuse_time_limit, 300 s); this leaves room for
+// several commands at sessionTimeout, DATA and the longest -timeout.
+var sessionLifetime = 30 * time.Minute
+
 // relayer sends mail on: *deliver.Client.
 type relayer interface {
 	Send(ctx context.Context, env deliver.Envelope, msg io.WriterTo) error
@@ -49,6 +57,12 @@ func (g *gate) newServer() *smtp.Server {
 	}))
 	s.Domain = g.cfg.hostname
 	s.MaxMessageBytes = g.cfg.maxSize
+	// go-smtp's default line limit (2,000 octets) holds in DATA too, and
+	// a longer line there is answered 554: genuine mail relayed unwrapped
+	// (qmail, Exim) bounced. RFC 5321 §4.5.3.1: a server should impose no
+	// limit where it can; a line, command or text, is bounded by -max-size
+	// as the message is, so memory stays as bounded as before.
+	s.MaxLineLength = int(max(g.cfg.maxSize, 2000))
 	// RFC 5321 §4.5.3.1.8: 100 recipients is the minimum a server must
 	// take; the gate takes one per transaction and answers the rest 452.
 	s.MaxRecipients = 100
@@ -176,7 +190,8 @@ func (s *session) Reset() {
 // Logout ends the session.
 func (s *session) Logout() error { return nil }
 
-// handle decides a DSN, or relays a message that is none, and returns
+// handle decides a DSN the MTA wrote, or relays a message that is none
+// (or another MTA's DSN, forwarded by ours), and returns
 // the reply to give: nil for 250.
 func (g *gate) handle(ctx context.Context, log *slog.Logger, env deliver.Envelope, data []byte) error {
 	rcpt := env.To[0].Addr
@@ -194,6 +209,17 @@ func (g *gate) handle(ctx context.Context, log *slog.Logger, env deliver.Envelop
 	if err != nil {
 		log.Warn("kept: unreadable DSN", "err", err)
 		return smtpErr(451, "4.6.0", "cannot read the DSN: kept for later")
+	}
+	if !g.ours(r) {
+		// RFC 3464 §2.2.2: Reporting-MTA names the MTA that wrote the
+		// DSN. Another's, arriving from outside and forwarded by ours,
+		// is not our MTA's bounce: relayed undecided, as other
+		// null-sender mail. Deciding it would trust a client its sender
+		// wrote, and drop genuine DSNs forwarded to our users. Logged at
+		// WARN: an -authserv-id that is not the MTA's Reporting-MTA would
+		// let all of its DSNs through undecided.
+		log.Warn("another MTA's DSN: relayed undecided", "reporting_mta", r.ReportingMTA, "ours", g.pol.AuthservID)
+		return g.forward(ctx, log, env, data, "relayed", "reporting_mta", r.ReportingMTA)
 	}
 	ev, err := g.pol.EventFromReport(r, rcpt)
 	if err != nil {
@@ -220,6 +246,14 @@ func (g *gate) handle(ctx context.Context, log *slog.Logger, env deliver.Envelop
 	}
 	log.Warn("kept: unexpected decision", "decision", d.String())
 	return smtpErr(451, "4.3.0", "cannot decide on the DSN now: try again later")
+}
+
+// ours reports whether the MTA behind the gate wrote the DSN: its
+// Reporting-MTA is the policy's AuthservID or ReportingMTA, the MTA's
+// host name, in any case (RFC 1035 §2.3.3), a root dot aside.
+func (g *gate) ours(r *dsn.Report) bool {
+	name := strings.TrimSuffix(r.ReportingMTA, ".")
+	return name != "" && (strings.EqualFold(name, g.pol.AuthservID) || strings.EqualFold(name, g.pol.ReportingMTA))
 }
 
 // drop answers a dropped DSN: 250 once the postmaster notice, if any, is

@@ -218,3 +218,47 @@ func TestRelayReplyClean(t *testing.T) {
 	assert.LessOrEqual(t, len(e.Message), maxReplyText)
 	assert.NotContains(t, e.Message, "\x00")
 }
+
+// A DSN another MTA wrote (Reporting-MTA not ours), null-sender mail
+// from outside that our MTA forwards, is relayed undecided like any other
+// null-sender mail: the gate decides only its MTA's own DSNs. Decided, a
+// genuine remote DSN forwarded to a user lost its client (no Received
+// field of ours) and was dropped as spf-none; and a spammer's crafted one
+// could plant the client the gate would trust.
+func TestForeignDSNRelayedUndecided(t *testing.T) {
+	sink := smtptest.NewSink(t)
+	addr, log := startGate(t, testConfig(sink.Addr()), newTestZone(t), nil)
+	foreign := strings.NewReplacer(
+		"Reporting-MTA: dns; mx.hosted.example", "Reporting-MTA: dns; mx.remote.example",
+		"by mx.hosted.example (Postfix)", "by mx.remote.example (Postfix)",
+	).Replace(string(postfixDSN(forged, "foreign")))
+	require.NoError(t, send(t, addr, tx{to: []string{forged}, data: []byte(foreign)}), log.String())
+	msgs := sink.Messages()
+	require.Len(t, msgs, 1, log.String())
+	assert.Equal(t, []byte(foreign), msgs[0].Data)
+	assert.Contains(t, log.String(), "msg=relayed")
+	assert.Contains(t, log.String(), `level=WARN msg="another MTA's DSN: relayed undecided" client=`)
+	assert.Contains(t, log.String(), "reporting_mta=mx.remote.example ours=mx.hosted.example")
+	assert.NotContains(t, log.String(), "msg=dropped")
+
+	// Ours in any case: decided (forged: SPF fail, dropped).
+	ours := strings.Replace(string(postfixDSN(forged, "ours")), "Reporting-MTA: dns; mx.hosted.example", "Reporting-MTA: DNS; MX.Hosted.Example", 1)
+	require.NoError(t, send(t, addr, tx{to: []string{forged}, data: []byte(ours)}))
+	assert.Len(t, sink.Messages(), 1)
+	assert.Contains(t, log.String(), "reason=spf-fail")
+}
+
+// A message with a line longer than go-smtp's default 2,000 octets (an
+// HTML mail unwrapped, as qmail or Exim relays it as it is) is taken and
+// relayed, not cut off with a 500 and the connection closed: RFC 5321
+// §4.5.3.1 asks servers for no limits where they can, and the message's
+// size is bounded by -max-size anyway. With qmail every remote message
+// passes the gate, so the limit refused genuine mail.
+func TestLongLineRelayed(t *testing.T) {
+	sink := smtptest.NewSink(t, func(s *smtp.Server) { s.MaxLineLength = 1 << 20 })
+	addr, log := startGate(t, testConfig(sink.Addr()), newTestZone(t), nil)
+	msg := append(plainMessage("long"), []byte("<p>"+strings.Repeat("x", 5000)+"</p>\r\n")...)
+	require.NoError(t, send(t, addr, tx{from: genuine, to: []string{"bob@example.net"}, data: msg}), log.String())
+	require.Len(t, sink.Messages(), 1)
+	assert.Equal(t, msg, sink.Messages()[0].Data)
+}

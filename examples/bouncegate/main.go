@@ -112,6 +112,7 @@ func listenAndServe(ctx context.Context, g *gate) error {
 func serve(ctx context.Context, ln net.Listener, g *gate, grace time.Duration) error {
 	srv := g.newServer()
 	tl := newTrackingListener(ln, g.cfg.maxSessions)
+	tl.log = g.log
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(tl) }()
 	select {
@@ -143,6 +144,7 @@ func serve(ctx context.Context, ln net.Listener, g *gate, grace time.Duration) e
 type trackingListener struct {
 	net.Listener
 	slots chan struct{}
+	log   *slog.Logger // where a session cut at its lifetime is logged; nil: nowhere
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -160,9 +162,10 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 		<-l.slots
 		return nil, err
 	}
+	// go-smtp sets a read deadline before each read: tc holds it to end.
+	tc := &trackedConn{Conn: c, l: l, end: time.Now().Add(sessionLifetime)}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	tc := &trackedConn{Conn: c, l: l}
 	l.conns[tc] = struct{}{}
 	return tc, nil
 }
@@ -180,11 +183,43 @@ func (l *trackingListener) closeAll() {
 	}
 }
 
-// trackedConn frees its slot when closed, once.
+// trackedConn frees its slot when closed, once, and ends its session at
+// end: every read deadline go-smtp sets (sessionTimeout, per command) is
+// held to it, so the last read fails, go-smtp answers 421 4.4.2 and closes.
 type trackedConn struct {
 	net.Conn
 	l    *trackingListener
+	end  time.Time
 	once sync.Once
+	cut  sync.Once
+}
+
+// SetReadDeadline sets the read deadline, at most end.
+func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	if t.IsZero() || t.After(c.end) {
+		t = c.end
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline sets both deadlines, the read one at most end.
+func (c *trackedConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
+}
+
+// Read reads, and logs a session cut at its lifetime, once.
+func (c *trackedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	var ne net.Error
+	if err != nil && c.l.log != nil && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(c.end) {
+		c.cut.Do(func() {
+			c.l.log.Warn("session closed: session lifetime over", "client", c.RemoteAddr().String(), "lifetime", sessionLifetime)
+		})
+	}
+	return n, err
 }
 
 func (c *trackedConn) Close() error {

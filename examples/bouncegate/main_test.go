@@ -177,3 +177,39 @@ func TestMaxSessions(t *testing.T) {
 	require.NoError(t, first.Quit())
 	require.NoError(t, <-second)
 }
+
+// TestSessionLifetime: a client that keeps its session alive with a
+// command now and then (NOOP within every read timeout) loses it once
+// sessionLifetime is over, with a 421, so that it cannot hold a slot of
+// -max-sessions for ever while the MTA's DSNs wait.
+func TestSessionLifetime(t *testing.T) {
+	// Restored after the gate stops (cleanups run last first).
+	old := sessionLifetime
+	t.Cleanup(func() { sessionLifetime = old })
+	sessionLifetime = 500 * time.Millisecond
+	sink := smtptest.NewSink(t)
+	cfg := testConfig(sink.Addr())
+	cfg.maxSessions = 1
+	addr, log := startGate(t, cfg, newTestZone(t), nil)
+	hog, err := smtp.Dial(addr)
+	require.NoError(t, err)
+	defer hog.Close()
+	require.NoError(t, hog.Hello("drip.example"))
+
+	second := make(chan error, 1)
+	go func() {
+		second <- send(t, addr, tx{from: genuine, to: []string{"bob@example.net"}, data: plainMessage("waiting")})
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for err = hog.Noop(); err == nil && time.Now().Before(deadline); err = hog.Noop() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Error(t, err, "the dripping session outlived its lifetime")
+	select {
+	case err := <-second:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting session was not served")
+	}
+	assert.Contains(t, log.String(), "session lifetime over")
+}

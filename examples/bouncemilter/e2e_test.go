@@ -43,6 +43,7 @@ type bedOptions struct {
 	change func(*config) // bouncemilter's flags
 	down   bool          // bouncemilter not started: bed.startMilter does
 	zone   *spftest.Zone // the DNS, a fresh test zone when nil
+	noSPF  bool          // no spfmilter at receipt: nothing recorded
 }
 
 // bouncemilterAddr is where bed.startMilter listens when it was down.
@@ -61,7 +62,10 @@ func newBed(t testing.TB, opt bedOptions) (*bed, bouncemilterAddr) {
 			opt.change(c)
 		}
 	})
-	spfAddr := startSPFMilter(t, spftest.Serve(t, b.zone))
+	var smtpdMilters []string
+	if !opt.noSPF {
+		smtpdMilters = []string{"inet:" + startSPFMilter(t, spftest.Serve(t, b.zone))}
+	}
 	var addr string
 	if opt.down {
 		ln, err := net.Listen("tcp4", "127.0.0.1:0")
@@ -73,7 +77,7 @@ func newBed(t testing.TB, opt bedOptions) (*bed, bouncemilterAddr) {
 	}
 	b.pf = postfixtest.Start(t, postfixtest.Config{
 		Sink:         b.sink.Addr(),
-		SMTPDMilters: []string{"inet:" + spfAddr},
+		SMTPDMilters: smtpdMilters,
 		BounceMilter: "inet:" + addr,
 	})
 	return b, addr

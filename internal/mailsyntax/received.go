@@ -46,6 +46,25 @@ func ReceivedFrom(value string) (helo string, ip netip.Addr, ok bool) {
 	return readTCPInfo(first, tcpInfo)
 }
 
+// ReceivedWith returns the protocol of a Received field's with clause
+// (RFC 5321 §4.4 With, RFC 3848), as written, when the field reads as
+// ReceivedFrom reads it and has one with clause; else "". Comments do
+// not count: only the word after "with" outside them.
+func ReceivedWith(value string) string {
+	if _, _, ok := ReceivedFrom(value); !ok {
+		return ""
+	}
+	toks, _ := traceTokens(value, true)
+	// After "by": the from clause, the client's own words, never counts.
+	by := slices.IndexFunc(toks, func(t traceToken) bool { return t.is("by") })
+	for i := by + 1; i+1 < len(toks); i++ {
+		if toks[i].is("with") && !toks[i+1].comment {
+			return toks[i+1].text
+		}
+	}
+	return ""
+}
+
 // readTCPInfo reads the HELO name and the IP address from the word after
 // "from" and the comment after it (RFC 5321 §4.4 TCP-info), in the forms
 // ReceivedFrom lists.

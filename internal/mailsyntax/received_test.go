@@ -123,3 +123,18 @@ func FuzzReceivedFrom(f *testing.F) {
 		ReceivedDate(s)
 	})
 }
+
+func TestReceivedWith(t *testing.T) {
+	for _, tt := range []struct{ value, want string }{
+		{"from a.example (a.example [192.0.2.1]) by mx.example (Postfix) with ESMTPSA id X for <b@c>; Mon, 05 Feb 2024 10:00:00 +0000", "ESMTPSA"},
+		{"from [192.0.2.1] (helo=a.example) by mx.example with esmtpsa (TLS1.3) tls X (Exim 4.96) (envelope-from <a@b>) id Y; Mon, 05 Feb 2024 10:00:00 +0000", "esmtpsa"},
+		{"from with (unknown [192.0.2.1]) by mx.example with ESMTP id X; Mon, 05 Feb 2024 10:00:00 +0000", "ESMTP"},
+		{"from a (unknown [192.0.2.1]) by mx.example (with ESMTPSA) id X; Mon, 05 Feb 2024 10:00:00 +0000", ""},
+		{"from a (unknown [192.0.2.1]) by mx.example with ESMTPSA with ESMTP; Mon, 05 Feb 2024 10:00:00 +0000", ""},
+		{"by mx.example (Postfix, from userid 0) with ESMTPSA id X; Mon, 05 Feb 2024 10:00:00 +0000", ""},
+	} {
+		if got := ReceivedWith(tt.value); got != tt.want {
+			t.Errorf("ReceivedWith(%q) = %q, want %q", tt.value, got, tt.want)
+		}
+	}
+}
