@@ -10,8 +10,9 @@ import (
 
 // This file reads the from clause and the date of a Received field
 // (RFC 5321 §4.4, RFC 5322 §3.6.7) as MTAs write them. The HELO name in
-// it is the client's own word: Postfix even joins the words of
-// "EHLO a b" into one name with spaces. So the clause is read strictly,
+// it is the client's own word: Postfix 3.7 writes ' <>()";@' in it as
+// '?', but other MTAs, and other versions, may write it raw. So the
+// clause is read strictly,
 // in the few forms MTAs write, and anything that reads in more than one
 // way is refused, lest a client's HELO pass for the MTA's own comment.
 
