@@ -98,14 +98,5 @@ func (d ReplyDecision) why() string {
 	case ReplyStoreUnavailable:
 		return "the store of replies sent could not answer"
 	}
-	s := spfWhy(d.SPF, d.SPFSource)
-	switch {
-	case d.Reason == ReplySPFTempErrorExpired:
-		return s + ", still unresolved past the defer window"
-	case d.Reason == ReplySPFPass:
-		return s + ": the return path is shown genuine"
-	case d.Action == DeferReply:
-		return s + ": waiting for DNS"
-	}
-	return s + ": the return path is not shown genuine"
+	return spfWhy(d.SPF, d.SPFSource, d.Reason == ReplySPFTempErrorExpired, d.Reason == ReplySPFPass, d.Action == DeferReply)
 }

@@ -175,21 +175,26 @@ func (d Decision) why() string {
 	case ReasonRateLimit:
 		return "the rate limit of bounces to the return path's domain is reached, or its count could not be kept"
 	}
-	s := spfWhy(d.SPF, d.SPFSource)
+	return spfWhy(d.SPF, d.SPFSource, d.Reason == ReasonSPFTempErrorExpired, d.Action == Bounce, d.Action == Defer)
+}
+
+// spfWhy explains an SPF-decided bounce or reply: the verdict, where it
+// came from, and what it showed.
+func spfWhy(v spf.Verdict, src Source, expired, genuine, deferred bool) string {
+	s := spfVerdict(v, src)
 	switch {
-	case d.Reason == ReasonSPFTempErrorExpired:
+	case expired:
 		return s + ", still unresolved past the defer window"
-	case d.Action == Bounce:
+	case genuine:
 		return s + ": the return path is shown genuine"
-	case d.Action == Defer:
+	case deferred:
 		return s + ": waiting for DNS"
 	}
 	return s + ": the return path is not shown genuine"
 }
 
-// spfWhy names an SPF verdict and where it came from, the start of the
-// explanation of every SPF-decided bounce and reply.
-func spfWhy(v spf.Verdict, src Source) string {
+// spfVerdict names an SPF verdict and where it came from.
+func spfVerdict(v spf.Verdict, src Source) string {
 	s := "SPF " + string(v.Result)
 	if v.Domain != "" {
 		s += " for " + v.Domain
