@@ -3,10 +3,13 @@ package policy
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/pairbench"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 )
@@ -177,4 +180,77 @@ func BenchmarkComposeRetFull(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDecideRetFullPaired times BenchmarkDecideRetFull's decision
+// and BenchmarkComposeRetFull's composition by turns and reports the
+// median ratio of their times (target: at most 1.2).
+func BenchmarkDecideRetFullPaired(b *testing.B) {
+	p, ev, msg := retFull()
+	ctx := context.Background()
+	var r dsn.Report
+	p.report(&r, &ev, ev.Recipients, ev.ReturnPath)
+	opts := p.composeOptions(ev.Ret)
+	var out bytes.Buffer
+	out.Grow(len(msg) + 64<<10)
+	compose := func() {
+		out.Reset()
+		if _, err := dsn.Compose(&out, &r, bytes.NewReader(msg), opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	decide := func() {
+		out.Reset()
+		d, err := p.Decide(ctx, ev)
+		if err != nil || d.DSN == nil || d.DSN.Returned != dsn.ReturnFull {
+			b.Fatal(d, err)
+		}
+		if _, err := d.DSN.WriteTo(&out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pairbench.Ratio(b, 4, compose, decide)
+}
+
+// BenchmarkDecideRecordedScaling times 2,048 of BenchmarkDecideRecorded's
+// decisions on one goroutine and on two by turns: its ratio, one's time
+// over two's, is how Decide scales from one core to two (target: 1.7).
+// BenchmarkCeilingScaling is the same for work that shares nothing.
+func BenchmarkDecideRecordedScaling(b *testing.B) {
+	p, ev := recorded()
+	ctx := context.Background()
+	scaling(b, func() {
+		if d, err := p.Decide(ctx, ev); err != nil || d.DSN == nil {
+			b.Error(d, err)
+		}
+	})
+}
+
+// scaling reports, as pairbench's ratio, the time of 2,048 calls of job on
+// one goroutine over that of 1,024 calls on each of two.
+func scaling(b *testing.B, job func()) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("scaling needs two cores: run with -cpu 2")
+	}
+	const calls = 2048
+	run := func(n int) {
+		for range n {
+			job()
+		}
+	}
+	// As -cpu 1,2 would, but by turns: one goroutine on one core, and
+	// two on two.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	two := func() {
+		runtime.GOMAXPROCS(2)
+		var wg sync.WaitGroup
+		wg.Go(func() { run(calls / 2) })
+		run(calls / 2)
+		wg.Wait()
+	}
+	one := func() {
+		runtime.GOMAXPROCS(1)
+		run(calls)
+	}
+	pairbench.Ratio(b, 1, two, one)
 }

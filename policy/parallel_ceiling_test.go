@@ -19,3 +19,10 @@ func BenchmarkCeilingParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCeilingScaling is BenchmarkDecideRecordedScaling's baseline:
+// the same hash, timed on one goroutine and on two by turns.
+func BenchmarkCeilingScaling(b *testing.B) {
+	var block [4096]byte
+	scaling(b, func() { sha256.Sum256(block[:]) })
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	blitiri "blitiri.com.ar/go/spf"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bouncepolicy/bouncepolicy/internal/pairbench"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 	"github.com/bouncepolicy/bouncepolicy/spf/resolver"
 	"github.com/bouncepolicy/bouncepolicy/spf/spftest"
@@ -119,33 +119,7 @@ func BenchmarkCheckPaired(b *testing.B) {
 				blitiri.CheckHostWithSender(ip.AsSlice(), helo, sender, blitiri.WithContext(ctx), blitiri.WithResolver(r.r))
 			}
 			ours := func() { c.Check(ctx, ip, helo, sender) }
-			b.Run(policy+"/"+r.name, func(b *testing.B) { pairedRatio(b, raw, ours) })
+			b.Run(policy+"/"+r.name, func(b *testing.B) { pairbench.Ratio(b, 128, raw, ours) })
 		}
 	}
-}
-
-// pairedRatio times blocks of base and of ours by turns, and reports the
-// median ratio of neighbouring blocks and each one's time per call.
-func pairedRatio(b *testing.B, base, ours func()) {
-	const block = 128
-	var ratios []float64
-	var baseTime, oursTime time.Duration
-	for b.Loop() {
-		t0 := time.Now()
-		for range block {
-			base()
-		}
-		t1 := time.Now()
-		for range block {
-			ours()
-		}
-		t2 := time.Now()
-		baseTime, oursTime = baseTime+t1.Sub(t0), oursTime+t2.Sub(t1)
-		ratios = append(ratios, float64(t2.Sub(t1))/float64(t1.Sub(t0)))
-	}
-	slices.Sort(ratios)
-	calls := float64(len(ratios) * block)
-	b.ReportMetric(ratios[len(ratios)/2], "ratio")
-	b.ReportMetric(float64(baseTime.Nanoseconds())/calls, "base-ns/call")
-	b.ReportMetric(float64(oursTime.Nanoseconds())/calls, "ns/call")
 }
