@@ -130,85 +130,69 @@ func bigOriginal(size int) []byte {
 	return msg[:size]
 }
 
-// retFull is the input of the RET=FULL pair: a 1 MiB original, returned
-// in full under a limit raised to 2 MiB.
-func retFull() (*Policy, Event, []byte) {
+// retFull returns the RET=FULL pair, each writing its DSN out: a decision
+// returning a 1 MiB original in full under a limit raised to 2 MiB, and
+// the same DSN composed with dsn.Compose alone, on the same input and
+// limit. It returns the original's size too.
+func retFull(b *testing.B) (decide, compose func(), size int) {
 	p := testPolicy(nil)
 	p.ReturnSizeLimit = 2 << 20
 	msg := bigOriginal(1 << 20)
 	ev := testEvent()
 	ev.SPF, ev.Ret, ev.Original = spf.Pass, dsn.RetFull, OriginalBytes(msg)
-	return p, ev, msg
+	var r dsn.Report
+	p.report(&r, &ev, ev.Recipients, ev.ReturnPath)
+	opts := p.composeOptions(ev.Ret)
+	ctx := context.Background()
+	var out bytes.Buffer
+	out.Grow(len(msg) + 64<<10)
+	decide = func() {
+		out.Reset()
+		d, err := p.Decide(ctx, ev)
+		if err != nil || d.DSN == nil || d.DSN.Returned != dsn.ReturnFull {
+			b.Fatal(d, err)
+		}
+		if _, err := d.DSN.WriteTo(&out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	compose = func() {
+		out.Reset()
+		if _, err := dsn.Compose(&out, &r, bytes.NewReader(msg), opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return decide, compose, len(msg)
 }
 
 // BenchmarkDecideRetFull decides a bounce with RET=FULL under a raised
 // limit and writes the DSN out: compare with BenchmarkComposeRetFull.
 // Target: within 1.2 times its time.
 func BenchmarkDecideRetFull(b *testing.B) {
-	p, ev, msg := retFull()
-	ctx := context.Background()
-	var out bytes.Buffer
-	out.Grow(len(msg) + 64<<10)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(msg)))
-	for b.Loop() {
-		out.Reset()
-		d, err := p.Decide(ctx, ev)
-		if err != nil || d.DSN == nil || d.DSN.Returned != dsn.ReturnFull {
-			b.Fatal(d, err)
-		}
-		if _, err := d.DSN.WriteTo(&out); err != nil {
-			b.Fatal(err)
-		}
-	}
+	decide, _, size := retFull(b)
+	throughput(b, decide, size)
 }
 
 // BenchmarkComposeRetFull composes the DSN of BenchmarkDecideRetFull with
 // dsn.Compose alone, on the same input and limit.
 func BenchmarkComposeRetFull(b *testing.B) {
-	p, ev, msg := retFull()
-	var r dsn.Report
-	p.report(&r, &ev, ev.Recipients, ev.ReturnPath)
-	opts := p.composeOptions(ev.Ret)
-	var out bytes.Buffer
-	out.Grow(len(msg) + 64<<10)
+	_, compose, size := retFull(b)
+	throughput(b, compose, size)
+}
+
+// throughput runs job as a benchmark that handles size bytes a call.
+func throughput(b *testing.B, job func(), size int) {
 	b.ReportAllocs()
-	b.SetBytes(int64(len(msg)))
+	b.SetBytes(int64(size))
 	for b.Loop() {
-		out.Reset()
-		if _, err := dsn.Compose(&out, &r, bytes.NewReader(msg), opts); err != nil {
-			b.Fatal(err)
-		}
+		job()
 	}
 }
 
-// BenchmarkDecideRetFullPaired times BenchmarkDecideRetFull's decision
-// and BenchmarkComposeRetFull's composition by turns and reports the
+// BenchmarkDecideRetFullPaired times the two by turns and reports the
 // median ratio of their times (target: at most 1.2).
 func BenchmarkDecideRetFullPaired(b *testing.B) {
-	p, ev, msg := retFull()
-	ctx := context.Background()
-	var r dsn.Report
-	p.report(&r, &ev, ev.Recipients, ev.ReturnPath)
-	opts := p.composeOptions(ev.Ret)
-	var out bytes.Buffer
-	out.Grow(len(msg) + 64<<10)
-	compose := func() {
-		out.Reset()
-		if _, err := dsn.Compose(&out, &r, bytes.NewReader(msg), opts); err != nil {
-			b.Fatal(err)
-		}
-	}
-	decide := func() {
-		out.Reset()
-		d, err := p.Decide(ctx, ev)
-		if err != nil || d.DSN == nil || d.DSN.Returned != dsn.ReturnFull {
-			b.Fatal(d, err)
-		}
-		if _, err := d.DSN.WriteTo(&out); err != nil {
-			b.Fatal(err)
-		}
-	}
+	decide, compose, _ := retFull(b)
 	pairbench.Ratio(b, 4, compose, decide)
 }
 
