@@ -366,7 +366,20 @@ func copyLines(lines *crlfWriter, src io.Reader) error {
 	if wt, ok := src.(io.WriterTo); ok {
 		_, err = wt.WriteTo(lines)
 	} else {
-		_, err = io.CopyBuffer(lines, src, make([]byte, copyBufSize))
+		_, err = io.CopyBuffer(lines, progressReader{src}, make([]byte, copyBufSize))
 	}
 	return err
+}
+
+// progressReader gives up with io.ErrNoProgress, as fill does, when its
+// reader keeps returning nothing: io.Copy would wait for ever.
+type progressReader struct{ r io.Reader }
+
+func (p progressReader) Read(b []byte) (int, error) {
+	for range 100 {
+		if n, err := p.r.Read(b); n > 0 || err != nil || len(b) == 0 {
+			return n, err
+		}
+	}
+	return 0, io.ErrNoProgress
 }
