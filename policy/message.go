@@ -59,7 +59,7 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	c := m.compose
 	var src io.Reader
 	if c.original != nil {
-		rc, err := c.original()
+		rc, err := openOriginal(c.original)
 		if err != nil {
 			return 0, fmt.Errorf("policy: opening the original: %w", err)
 		}

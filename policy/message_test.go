@@ -266,3 +266,31 @@ func TestMessageShortWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestOriginalOpensNothing: an Event.Original that returns neither a
+// reader nor an error, at Decide or at WriteTo, is an error, not a panic.
+func TestOriginalOpensNothing(t *testing.T) {
+	nothing := func() (io.ReadCloser, error) { return nil, nil }
+	ev := fullEvent([]byte(originalMessage), new(int))
+	ev.Original = nothing
+	_, err := testPolicy(nil).Decide(context.Background(), ev)
+	assert.ErrorIs(t, err, errNoReader)
+
+	opens := 0
+	ev = fullEvent(bigOriginal(heldOverLimit+64<<10), &opens)
+	first := ev.Original
+	ev.Original = func() (io.ReadCloser, error) {
+		if opens == 0 {
+			return first()
+		}
+		return nothing()
+	}
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1
+	d, err := p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	require.NotNil(t, d.DSN)
+	require.Nil(t, d.DSN.Data)
+	_, err = d.DSN.WriteTo(io.Discard)
+	assert.ErrorIs(t, err, errNoReader)
+}

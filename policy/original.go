@@ -46,7 +46,7 @@ func (o *original) load() error {
 	if o.rc != nil || o.err != nil || o.open == nil {
 		return o.err
 	}
-	if o.rc, o.err = o.open(); o.err != nil {
+	if o.rc, o.err = openOriginal(o.open); o.err != nil {
 		o.err = fmt.Errorf("policy: opening the original: %w", o.err)
 		return o.err
 	}
@@ -55,6 +55,18 @@ func (o *original) load() error {
 		o.err = fmt.Errorf("policy: reading the original's header: %w", o.err)
 	}
 	return o.err
+}
+
+// errNoReader says Event.Original returned neither a reader nor an error.
+var errNoReader = errors.New("no reader and no error")
+
+// openOriginal calls open, which must give a reader or an error.
+func openOriginal(open func() (io.ReadCloser, error)) (io.ReadCloser, error) {
+	rc, err := open()
+	if rc == nil && err == nil {
+		err = errNoReader
+	}
+	return rc, err
 }
 
 // Header returns what the rules read of the original's header; zero when
