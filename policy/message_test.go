@@ -294,3 +294,19 @@ func TestOriginalOpensNothing(t *testing.T) {
 	_, err = d.DSN.WriteTo(io.Discard)
 	assert.ErrorIs(t, err, errNoReader)
 }
+
+// TestDecideEndlessOriginal: without a return size limit, an original
+// that reads on for ever makes a DSN that never ends; Decide gives up
+// when ctx ends rather than composing it for ever.
+func TestDecideEndlessOriginal(t *testing.T) {
+	ev := fullEvent(nil, new(int))
+	ev.Original = func() (io.ReadCloser, error) { return &endlessOriginal{msg: []byte(originalMessage)}, nil }
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	noHang(t, func() {
+		_, err := p.Decide(ctx, ev)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
