@@ -53,7 +53,10 @@ func (o *original) readHeader(src io.Reader, utf8OK bool) error {
 			o.headerLen, o.bodyStart = len(o.buf), len(o.buf)
 			break
 		}
-		if len(o.buf) > maxHeaderBlock {
+		// Two bytes past the end of a header decide it: with no end in
+		// sight so far on, the header is over maxHeaderBlock, however the
+		// reads cut it.
+		if len(o.buf) >= maxHeaderBlock+2 {
 			o.tooLong = true
 			return nil
 		}
@@ -61,6 +64,10 @@ func (o *original) readHeader(src io.Reader, utf8OK bool) error {
 		if err := o.fill(maxHeaderBlock + readChunk); err != nil {
 			return err
 		}
+	}
+	if o.headerLen > maxHeaderBlock {
+		o.tooLong = true
+		return nil
 	}
 	header := o.buf[:o.headerLen]
 	o.eightBit = !mailsyntax.IsASCII(header)
