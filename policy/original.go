@@ -13,7 +13,11 @@ import (
 // that a DSN can return it: 1 MiB, what dsn.Compose reads, and some. A
 // longer header is scanned in full, but the original is then not
 // returned.
-const maxReplay = 1<<20 + 4<<10
+const maxReplay = maxReturnedHeader + 4<<10
+
+// maxReturnedHeader is the longest header dsn.Compose returns, up to its
+// empty line.
+const maxReturnedHeader = 1 << 20
 
 // errNotReturnable says the original's header was too long to hold.
 var errNotReturnable = errors.New("its header is over 1 MiB")
@@ -87,6 +91,12 @@ func (o *original) Reader() (io.Reader, error) {
 		return nil, err
 	}
 	held, ok := o.fr.Held()
+	if ok {
+		// The scan read the header to its end, which held decides: the
+		// header is all of it when it has no empty line.
+		end, _ := mailsyntax.HeaderEnd(held, 0, true)
+		ok = end <= maxReturnedHeader && (end >= 0 || len(held) <= maxReturnedHeader)
+	}
 	if !ok {
 		return nil, errNotReturnable
 	}
