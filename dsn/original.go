@@ -53,7 +53,10 @@ func (o *original) readHeader(src io.Reader, utf8OK bool) error {
 			o.headerLen, o.bodyStart = len(o.buf), len(o.buf)
 			break
 		}
-		if len(o.buf) > maxHeaderBlock {
+		// Two bytes past the end of a header decide it: with no end in
+		// sight so far on, the header is over maxHeaderBlock, however the
+		// reads cut it.
+		if len(o.buf) >= maxHeaderBlock+2 {
 			o.tooLong = true
 			return nil
 		}
@@ -61,6 +64,10 @@ func (o *original) readHeader(src io.Reader, utf8OK bool) error {
 		if err := o.fill(maxHeaderBlock + readChunk); err != nil {
 			return err
 		}
+	}
+	if o.headerLen > maxHeaderBlock {
+		o.tooLong = true
+		return nil
 	}
 	header := o.buf[:o.headerLen]
 	o.eightBit = !mailsyntax.IsASCII(header)
@@ -366,7 +373,20 @@ func copyLines(lines *crlfWriter, src io.Reader) error {
 	if wt, ok := src.(io.WriterTo); ok {
 		_, err = wt.WriteTo(lines)
 	} else {
-		_, err = io.CopyBuffer(lines, src, make([]byte, copyBufSize))
+		_, err = io.CopyBuffer(lines, progressReader{src}, make([]byte, copyBufSize))
 	}
 	return err
+}
+
+// progressReader gives up with io.ErrNoProgress, as fill does, when its
+// reader keeps returning nothing: io.Copy would wait for ever.
+type progressReader struct{ r io.Reader }
+
+func (p progressReader) Read(b []byte) (int, error) {
+	for range 100 {
+		if n, err := p.r.Read(b); n > 0 || err != nil || len(b) == 0 {
+			return n, err
+		}
+	}
+	return 0, io.ErrNoProgress
 }

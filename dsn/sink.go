@@ -34,6 +34,9 @@ func (s *sink) Write(p []byte) (int, error) {
 		if s.flush(); len(p) >= len(s.buf) && s.err == nil {
 			n, err := s.w.Write(p)
 			s.n += int64(n)
+			if err == nil && n < len(p) {
+				err = io.ErrShortWrite
+			}
 			s.err = err
 			return n, err
 		}

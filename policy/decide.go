@@ -15,8 +15,8 @@ import (
 //
 // Decide returns an error for an invalid policy or event (wrapping
 // ErrInvalidPolicy or ErrInvalidEvent, also for a field dsn.Compose
-// rejects), when ctx ends during an SPF evaluation, or when the original
-// cannot be read. An original that dsn.Compose cannot return (a header
+// rejects), when ctx ends during an SPF evaluation or while a DSN of
+// over 1 MiB is composed, or when the original cannot be read. An original that dsn.Compose cannot return (a header
 // over 1 MiB) is left out of the DSN, not an error: see Message.Omitted.
 func (p *Policy) Decide(ctx context.Context, ev Event) (Decision, error) {
 	d, err := p.decideEvent(ctx, ev)
@@ -40,6 +40,7 @@ func (p *Policy) decideEvent(ctx context.Context, ev Event) (Decision, error) {
 	var d Decision
 	sc := p.getScratch(ev.Original, p.readsTraceFields(&ev))
 	defer p.putScratch(sc)
+	sc.spool.ctx = ctx
 	reported, err := p.decide(ctx, &ev, &sc.orig, &d)
 	if err != nil {
 		return Decision{}, err

@@ -339,7 +339,7 @@ func (p *Policy) dkimPass(ctx context.Context, ev *Event) (bool, error) {
 	if ev.Original == nil || res == nil {
 		return false, nil
 	}
-	rc, err := ev.Original()
+	rc, err := openOriginal(ev.Original)
 	if err != nil {
 		return false, fmt.Errorf("policy: opening the original: %w", err)
 	}

@@ -295,3 +295,37 @@ func TestDefaultsSettledOnce(t *testing.T) {
 	assert.Equal(t, 1, calls)
 	assert.Equal(t, "mx.example.net", q.defaults().authservID)
 }
+
+// TestDecideHeaderJustOverLimit: a header a little over the 1 MiB that
+// dsn.Compose returns, within what the header scan holds, is left out of
+// the DSN and the notice with Omitted saying why, and the notice does
+// not claim it attached it; one of 1 MiB is returned.
+func TestDecideHeaderJustOverLimit(t *testing.T) {
+	p := testPolicy(nil)
+	p.Postmaster = "postmaster@hosted.example"
+	head := len(originalMessage[:strings.Index(originalMessage, "\r\n\r\n")+2])
+	for _, extra := range []int{0, 1, 2 << 10} {
+		fields := filler(1<<20 + extra - head - 200)
+		fields += "X-Last: " + strings.Repeat("z", 1<<20+extra-head-len(fields)-10) + "\r\n"
+		require.Equal(t, 1<<20+extra, len(fields)+head)
+		for _, verdict := range []spf.Result{spf.Pass, spf.SoftFail} {
+			ev := testEvent()
+			ev.SPF = verdict
+			withHeader(fields)(&ev)
+			d, err := p.Decide(context.Background(), ev)
+			require.NoError(t, err)
+			m := d.DSN
+			if verdict == spf.SoftFail {
+				m = d.Notice
+			}
+			require.NotNil(t, m, "%s, 1 MiB%+d", verdict, extra)
+			returned := m.Returned != dsn.ReturnNone
+			assert.Equal(t, extra == 0, returned, "%s, 1 MiB%+d", verdict, extra)
+			assert.Equal(t, returned, m.Omitted == "", "%s, 1 MiB%+d: %q", verdict, extra, m.Omitted)
+			if verdict == spf.SoftFail {
+				text := strings.ReplaceAll(string(m.Data), "=\r\n", "")
+				assert.Equal(t, returned, strings.Contains(text, "its header is attached"), "1 MiB%+d", extra)
+			}
+		}
+	}
+}

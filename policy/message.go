@@ -47,23 +47,26 @@ var errOriginalChanged = errors.New("policy: the original changed since the deci
 // reads Event.Original again, and its errors are those of opening and
 // reading it, and an error when the original no longer makes the message
 // Decide composed (its length or what it returns differ): w then holds a
-// message unfit to send.
+// message unfit to send. It never writes more than Size bytes.
 func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	if m.compose == nil {
 		n, err := w.Write(m.Data)
+		if err == nil && n < len(m.Data) {
+			err = io.ErrShortWrite
+		}
 		return int64(n), err
 	}
 	c := m.compose
 	var src io.Reader
 	if c.original != nil {
-		rc, err := c.original()
+		rc, err := openOriginal(c.original)
 		if err != nil {
 			return 0, fmt.Errorf("policy: opening the original: %w", err)
 		}
 		defer rc.Close()
 		src = rc
 	}
-	cw := countingWriter{w: w}
+	cw := countingWriter{w: w, max: m.Size}
 	env, err := dsn.Compose(&cw, c.report, src, c.opts)
 	switch {
 	case err != nil:
@@ -74,15 +77,25 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	return cw.n, err
 }
 
-// countingWriter counts the bytes written through it.
+// countingWriter counts the bytes written through it, and refuses those
+// past max, the message's Size: an original that reads on for ever must
+// not have WriteTo write for ever.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w   io.Writer
+	n   int64
+	max int64
 }
 
 func (cw *countingWriter) Write(p []byte) (int, error) {
+	over := int64(len(p)) > cw.max-cw.n
+	if over {
+		p = p[:cw.max-cw.n]
+	}
 	n, err := cw.w.Write(p)
 	cw.n += int64(n)
+	if err == nil && over {
+		err = errOriginalChanged
+	}
 	return n, err
 }
 

@@ -149,3 +149,164 @@ func TestMessageStreamedErrors(t *testing.T) {
 		})
 	}
 }
+
+// stallingOriginal reads n bytes of msg, then returns 0, nil for ever.
+type stallingOriginal struct {
+	r bytes.Reader
+	n int
+}
+
+func (s *stallingOriginal) Read(p []byte) (int, error) {
+	if s.n <= 0 {
+		return 0, nil
+	}
+	n, err := s.r.Read(p[:min(len(p), s.n)])
+	s.n -= n
+	return n, err
+}
+
+func (*stallingOriginal) Close() error { return nil }
+
+// endlessOriginal is msg, then lines for ever.
+type endlessOriginal struct{ msg []byte }
+
+func (e *endlessOriginal) Read(p []byte) (int, error) {
+	if len(e.msg) > 0 {
+		n := copy(p, e.msg)
+		e.msg = e.msg[n:]
+		return n, nil
+	}
+	for i := range p {
+		p[i] = "more text\r\n"[i%11]
+	}
+	return len(p), nil
+}
+
+func (*endlessOriginal) Close() error { return nil }
+
+// noHang fails t when f takes longer than a generous while.
+func noHang(t *testing.T, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("hangs")
+	}
+}
+
+// TestDecideOriginalStalls: an original that stops progressing once its
+// header is read fails the decision with io.ErrNoProgress, not a hang,
+// though the replay of the held header hands the rest of it to Compose.
+func TestDecideOriginalStalls(t *testing.T) {
+	msg := bigOriginal(heldOverLimit + 64<<10)
+	ev := fullEvent(msg, new(int))
+	ev.Original = func() (io.ReadCloser, error) {
+		s := &stallingOriginal{n: 200 << 10}
+		s.r.Reset(msg)
+		return s, nil
+	}
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1
+	noHang(t, func() {
+		_, err := p.Decide(context.Background(), ev)
+		assert.ErrorIs(t, err, io.ErrNoProgress)
+	})
+}
+
+// TestMessageStreamedOriginalGrows: a streamed DSN whose original reads
+// on past its length at WriteTo, for ever, fails once WriteTo has written
+// Size bytes, rather than writing on.
+func TestMessageStreamedOriginalGrows(t *testing.T) {
+	msg := bigOriginal(heldOverLimit + 64<<10)
+	opens := 0
+	ev := fullEvent(msg, &opens)
+	first := ev.Original
+	ev.Original = func() (io.ReadCloser, error) {
+		if opens == 0 {
+			return first()
+		}
+		return &endlessOriginal{msg: msg}, nil
+	}
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1
+	d, err := p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	require.NotNil(t, d.DSN)
+	require.Nil(t, d.DSN.Data)
+	noHang(t, func() {
+		n, err := d.DSN.WriteTo(io.Discard)
+		assert.ErrorIs(t, err, errOriginalChanged)
+		assert.LessOrEqual(t, n, d.DSN.Size)
+	})
+}
+
+// shortWriter writes one byte less than it is given, without an error,
+// which io.Writer forbids.
+type shortWriter struct{}
+
+func (shortWriter) Write(p []byte) (int, error) { return max(len(p)-1, 0), nil }
+
+// TestMessageShortWrite: WriteTo of a held message to a writer that
+// writes less than it was given fails with io.ErrShortWrite, as io.Copy
+// would, and as a streamed one does.
+func TestMessageShortWrite(t *testing.T) {
+	for name, size := range map[string]int{"held": 40 << 10, "streamed": heldOverLimit + 64<<10} {
+		t.Run(name, func(t *testing.T) {
+			ev := fullEvent(bigOriginal(size), new(int))
+			p := testPolicy(nil)
+			p.ReturnSizeLimit = -1
+			d, err := p.Decide(context.Background(), ev)
+			require.NoError(t, err)
+			require.NotNil(t, d.DSN)
+			n, err := d.DSN.WriteTo(shortWriter{})
+			assert.ErrorIs(t, err, io.ErrShortWrite)
+			assert.Less(t, n, d.DSN.Size)
+		})
+	}
+}
+
+// TestOriginalOpensNothing: an Event.Original that returns neither a
+// reader nor an error, at Decide or at WriteTo, is an error, not a panic.
+func TestOriginalOpensNothing(t *testing.T) {
+	nothing := func() (io.ReadCloser, error) { return nil, nil }
+	ev := fullEvent([]byte(originalMessage), new(int))
+	ev.Original = nothing
+	_, err := testPolicy(nil).Decide(context.Background(), ev)
+	assert.ErrorIs(t, err, errNoReader)
+
+	opens := 0
+	ev = fullEvent(bigOriginal(heldOverLimit+64<<10), &opens)
+	first := ev.Original
+	ev.Original = func() (io.ReadCloser, error) {
+		if opens == 0 {
+			return first()
+		}
+		return nothing()
+	}
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1
+	d, err := p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	require.NotNil(t, d.DSN)
+	require.Nil(t, d.DSN.Data)
+	_, err = d.DSN.WriteTo(io.Discard)
+	assert.ErrorIs(t, err, errNoReader)
+}
+
+// TestDecideEndlessOriginal: without a return size limit, an original
+// that reads on for ever makes a DSN that never ends; Decide gives up
+// when ctx ends rather than composing it for ever.
+func TestDecideEndlessOriginal(t *testing.T) {
+	ev := fullEvent(nil, new(int))
+	ev.Original = func() (io.ReadCloser, error) { return &endlessOriginal{msg: []byte(originalMessage)}, nil }
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	noHang(t, func() {
+		_, err := p.Decide(ctx, ev)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}

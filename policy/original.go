@@ -13,7 +13,11 @@ import (
 // that a DSN can return it: 1 MiB, what dsn.Compose reads, and some. A
 // longer header is scanned in full, but the original is then not
 // returned.
-const maxReplay = 1<<20 + 4<<10
+const maxReplay = maxReturnedHeader + 4<<10
+
+// maxReturnedHeader is the longest header dsn.Compose returns, up to its
+// empty line.
+const maxReturnedHeader = 1 << 20
 
 // errNotReturnable says the original's header was too long to hold.
 var errNotReturnable = errors.New("its header is over 1 MiB")
@@ -46,7 +50,7 @@ func (o *original) load() error {
 	if o.rc != nil || o.err != nil || o.open == nil {
 		return o.err
 	}
-	if o.rc, o.err = o.open(); o.err != nil {
+	if o.rc, o.err = openOriginal(o.open); o.err != nil {
 		o.err = fmt.Errorf("policy: opening the original: %w", o.err)
 		return o.err
 	}
@@ -55,6 +59,18 @@ func (o *original) load() error {
 		o.err = fmt.Errorf("policy: reading the original's header: %w", o.err)
 	}
 	return o.err
+}
+
+// errNoReader says Event.Original returned neither a reader nor an error.
+var errNoReader = errors.New("no reader and no error")
+
+// openOriginal calls open, which must give a reader or an error.
+func openOriginal(open func() (io.ReadCloser, error)) (io.ReadCloser, error) {
+	rc, err := open()
+	if rc == nil && err == nil {
+		err = errNoReader
+	}
+	return rc, err
 }
 
 // Header returns what the rules read of the original's header; zero when
@@ -75,6 +91,12 @@ func (o *original) Reader() (io.Reader, error) {
 		return nil, err
 	}
 	held, ok := o.fr.Held()
+	if ok {
+		// The scan read the header to its end, which held decides: the
+		// header is all of it when it has no empty line.
+		end, _ := mailsyntax.HeaderEnd(held, 0, true)
+		ok = end <= maxReturnedHeader && (end >= 0 || len(held) <= maxReturnedHeader)
+	}
 	if !ok {
 		return nil, errNotReturnable
 	}
@@ -120,8 +142,26 @@ func (r *replay) WriteTo(w io.Writer) (int64, error) {
 	if err != nil {
 		return int64(n), err
 	}
-	m, err := io.Copy(w, r.rest)
+	var m int64
+	if wt, ok := r.rest.(io.WriterTo); ok {
+		m, err = wt.WriteTo(w)
+	} else {
+		m, err = io.Copy(w, progressReader{r.rest})
+	}
 	return int64(n) + m, err
+}
+
+// progressReader gives up with io.ErrNoProgress, as the header scan does,
+// when its reader keeps returning nothing: io.Copy would wait for ever.
+type progressReader struct{ r io.Reader }
+
+func (p progressReader) Read(b []byte) (int, error) {
+	for range 100 {
+		if n, err := p.r.Read(b); n > 0 || err != nil || len(b) == 0 {
+			return n, err
+		}
+	}
+	return 0, io.ErrNoProgress
 }
 
 // sizedReplay is a replay of a stream that tells its length.

@@ -41,5 +41,6 @@ func (p *Policy) putScratch(s *scratch) {
 	clear(s.report.Recipients)
 	s.report = dsn.Report{Recipients: s.report.Recipients[:0]}
 	s.spool.reset(0, 0)
+	s.spool.ctx = nil
 	p.scratchPool.Put(s)
 }

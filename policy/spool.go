@@ -1,6 +1,9 @@
 package policy
 
-import "bytes"
+import (
+	"bytes"
+	"context"
+)
 
 // spool takes in a message as it is composed: it holds up to max bytes
 // and, past that, lets them go and only counts. It starts in a buffer it
@@ -13,14 +16,25 @@ type spool struct {
 	max  int64
 	n    int64
 	own  bool // buf is memory of its own, not room
+	// ctx is the decision's: a message that goes on for ever, from an
+	// original that does, without a size limit, ends with it.
+	ctx context.Context
 }
+
+// ctxCheck is how often Write sees whether ctx has ended, in bytes.
+const ctxCheck = 1 << 20
 
 // reset readies s for a message of about want bytes, to hold up to max.
 func (s *spool) reset(want int, max int64) {
-	*s = spool{room: s.room, buf: s.room[:0], want: want, max: max}
+	*s = spool{room: s.room, buf: s.room[:0], want: want, max: max, ctx: s.ctx}
 }
 
 func (s *spool) Write(p []byte) (int, error) {
+	if s.ctx != nil && (s.n+int64(len(p)))/ctxCheck != s.n/ctxCheck {
+		if err := ctxErr(s.ctx); err != nil {
+			return 0, err
+		}
+	}
 	s.n += int64(len(p))
 	switch {
 	case s.n > s.max:

@@ -7,25 +7,30 @@ import "bytes"
 // when b holds none, or ends in a CR that the next byte could make a
 // CRLF (unless eof: then nothing more comes).
 func NextBreak(b []byte, i int, eof bool) (at, after int) {
-	limit := len(b)
-	lf := bytes.IndexByte(b[i:], '\n')
-	if lf >= 0 {
-		limit = i + lf
-	}
-	if cr := bytes.IndexByte(b[i:limit], '\r'); cr >= 0 {
-		cr += i
-		switch {
-		case cr+1 < len(b) && b[cr+1] == '\n':
-			return cr, cr + 2
-		case cr+1 < len(b) || eof:
-			return cr, cr + 1
+	// The first CR or LF, searched for in windows that double: a search
+	// for either alone could run on to the end of b, for each line of a
+	// run broken by the other only.
+	at = -1
+	for lo, w := i, 128; lo < len(b) && at < 0; lo, w = lo+w, 2*w {
+		win := b[lo:min(len(b), lo+w)]
+		if lf := bytes.IndexByte(win, '\n'); lf >= 0 {
+			win, at = win[:lf], lo+lf
 		}
+		if cr := bytes.IndexByte(win, '\r'); cr >= 0 {
+			at = lo + cr
+		}
+	}
+	switch {
+	case at < 0:
 		return -1, -1
+	case b[at] == '\n':
+		return at, at + 1
+	case at+1 < len(b) && b[at+1] == '\n':
+		return at, at + 2
+	case at+1 < len(b) || eof:
+		return at, at + 1 // a lone CR
 	}
-	if lf >= 0 {
-		return limit, limit + 1
-	}
-	return -1, -1
+	return -1, -1 // the next byte decides
 }
 
 // HeaderEnd finds the empty line that ends the header block in b (RFC 5322

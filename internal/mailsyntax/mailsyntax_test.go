@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -269,4 +270,32 @@ func TestFieldReaderLongNameWhateverTheReads(t *testing.T) {
 	msg := "Auto-Submitted" + strings.Repeat(" ", 20) + ": auto-replied\r\nB: 1\r\n\r\n"
 	assert.Equal(t, readAll(t, strings.NewReader(msg), 16), readAll(t, iotest.OneByteReader(strings.NewReader(msg)), 16))
 	assert.Equal(t, []string{"B:1"}, readAll(t, strings.NewReader(msg), 16))
+}
+
+// TestLoneCRLinesLinear: a long header of lines broken by lone CRs, with
+// no LF in it, is read in time linear in its length, held or not, and so
+// is a walk of it with NextField: a search for each line's break must not
+// run on to the end of the input. Quadratic, 8 MiB of it took minutes.
+func TestLoneCRLinesLinear(t *testing.T) {
+	in := []byte(strings.Repeat("A:b\r", 2<<20) + "\rbody")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var fr FieldReader
+		fr.Reset(bytes.NewReader(in), 1000, 1<<20+4<<10)
+		n := 0
+		for fr.Next() {
+			n++
+		}
+		assert.NoError(t, fr.Err())
+		assert.Equal(t, 2<<20, n)
+		names, body := fields(in[:4<<20])
+		assert.Len(t, names, 1<<20)
+		assert.Equal(t, 4<<20, body)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("hangs")
+	}
 }
