@@ -83,22 +83,12 @@ func (o *original) fill(want int64) error {
 		grow := min(max(readChunk, int64(cap(o.buf))), max(readChunk, want-int64(len(o.buf))))
 		o.grow(int(grow))
 	}
-	// A reader that keeps returning nothing must not hang Compose; bufio
-	// gives up the same way.
-	for range 100 {
-		n, err := o.src.Read(o.buf[len(o.buf):cap(o.buf)])
-		o.buf = o.buf[:len(o.buf)+n]
-		switch {
-		case errors.Is(err, io.EOF):
-			o.eof = true
-			return nil
-		case err != nil:
-			return err
-		case n > 0:
-			return nil
-		}
+	n, err := mailsyntax.ReadSome(o.src, o.buf[len(o.buf):cap(o.buf)])
+	o.buf = o.buf[:len(o.buf)+n]
+	if errors.Is(err, io.EOF) {
+		o.eof, err = true, nil
 	}
-	return io.ErrNoProgress
+	return err
 }
 
 // grow gives buf room for exactly n more bytes: in the spare room when
@@ -373,20 +363,7 @@ func copyLines(lines *crlfWriter, src io.Reader) error {
 	if wt, ok := src.(io.WriterTo); ok {
 		_, err = wt.WriteTo(lines)
 	} else {
-		_, err = io.CopyBuffer(lines, progressReader{src}, make([]byte, copyBufSize))
+		_, err = io.CopyBuffer(lines, mailsyntax.Progressing(src), make([]byte, copyBufSize))
 	}
 	return err
-}
-
-// progressReader gives up with io.ErrNoProgress, as fill does, when its
-// reader keeps returning nothing: io.Copy would wait for ever.
-type progressReader struct{ r io.Reader }
-
-func (p progressReader) Read(b []byte) (int, error) {
-	for range 100 {
-		if n, err := p.r.Read(b); n > 0 || err != nil || len(b) == 0 {
-			return n, err
-		}
-	}
-	return 0, io.ErrNoProgress
 }

@@ -5,46 +5,20 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bouncepolicy/bouncepolicy/internal/faultio"
 )
-
-// stallReader reads n bytes of r, then returns 0, nil for ever.
-type stallReader struct {
-	r io.Reader
-	n int
-}
-
-func (s *stallReader) Read(p []byte) (int, error) {
-	if s.n <= 0 {
-		return 0, nil
-	}
-	n, err := s.r.Read(p[:min(len(p), s.n)])
-	s.n -= n
-	return n, err
-}
-
-// noHang fails t when f takes longer than a generous while.
-func noHang(t *testing.T, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("hangs")
-	}
-}
 
 // TestComposeStreamNoProgress: an original that stops progressing while
 // it streams, past what Compose reads before it writes (no size limit),
 // is an error, as it is while the header is read, not a hang.
 func TestComposeStreamNoProgress(t *testing.T) {
 	orig := testOriginal + strings.Repeat("body line here\r\n", 5000)
-	noHang(t, func() {
-		_, err := Compose(io.Discard, failureReport(), &stallReader{r: strings.NewReader(orig), n: 20000}, ComposeOptions{Ret: RetFull})
+	faultio.NoHang(t, func() {
+		_, err := Compose(io.Discard, failureReport(), faultio.Stall(strings.NewReader(orig), 20000), ComposeOptions{Ret: RetFull})
 		assert.ErrorIs(t, err, io.ErrNoProgress)
 	})
 }

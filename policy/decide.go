@@ -15,9 +15,10 @@ import (
 //
 // Decide returns an error for an invalid policy or event (wrapping
 // ErrInvalidPolicy or ErrInvalidEvent, also for a field dsn.Compose
-// rejects), when ctx ends during an SPF evaluation or while a DSN of
-// over 1 MiB is composed, or when the original cannot be read. An original that dsn.Compose cannot return (a header
-// over 1 MiB) is left out of the DSN, not an error: see Message.Omitted.
+// rejects), when ctx ends during an SPF evaluation or while a DSN of over
+// 1 MiB is composed, or when the original cannot be read. An original
+// that dsn.Compose cannot return (a header over 1 MiB) is left out of the
+// DSN, not an error: see Message.Omitted.
 func (p *Policy) Decide(ctx context.Context, ev Event) (Decision, error) {
 	d, err := p.decideEvent(ctx, ev)
 	p.log(ctx, &ev, d, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
+	"github.com/bouncepolicy/bouncepolicy/internal/faultio"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -49,6 +50,36 @@ func fullEvent(msg []byte, opens *int) Event {
 	return ev
 }
 
+// decideDSN decides ev by p, which must give a DSN.
+func decideDSN(t *testing.T, p *Policy, ev Event) *Message {
+	t.Helper()
+	d, err := p.Decide(context.Background(), ev)
+	require.NoError(t, err)
+	require.NotNil(t, d.DSN)
+	return d.DSN
+}
+
+// streamedDSN decides a bounce returning msg without a size limit, held
+// over the limit of what a Message holds: composed again as WriteTo writes
+// it, from what Event.Original gives after the decision, reopen.
+func streamedDSN(t *testing.T, msg []byte, reopen func() (io.ReadCloser, error)) *Message {
+	t.Helper()
+	opens := 0
+	ev := fullEvent(msg, &opens)
+	first := ev.Original
+	ev.Original = func() (io.ReadCloser, error) {
+		if opens == 0 {
+			return first()
+		}
+		return reopen()
+	}
+	p := testPolicy(nil)
+	p.ReturnSizeLimit = -1
+	m := decideDSN(t, p, ev)
+	require.Nil(t, m.Data)
+	return m
+}
+
 // TestMessageHeld: a DSN within the limit is held in Data, which is what
 // WriteTo writes and what dsn.Compose writes.
 func TestMessageHeld(t *testing.T) {
@@ -56,13 +87,11 @@ func TestMessageHeld(t *testing.T) {
 	opens := 0
 	ev := fullEvent(msg, &opens)
 	p := testPolicy(nil)
-	d, err := p.Decide(context.Background(), ev)
-	require.NoError(t, err)
-	require.NotNil(t, d.DSN)
-	require.NotNil(t, d.DSN.Data)
-	assert.Equal(t, dsn.ReturnFull, d.DSN.Returned)
-	assert.Equal(t, string(d.DSN.Data), string(writeOut(t, d.DSN)))
-	assert.Equal(t, composed(t, p, ev, msg), string(d.DSN.Data))
+	m := decideDSN(t, p, ev)
+	require.NotNil(t, m.Data)
+	assert.Equal(t, dsn.ReturnFull, m.Returned)
+	assert.Equal(t, string(m.Data), string(writeOut(t, m)))
+	assert.Equal(t, composed(t, p, ev, msg), string(m.Data))
 	assert.Equal(t, 1, opens, "held, the message needs the original no more")
 }
 
@@ -103,12 +132,10 @@ func TestMessageStreamedSettled(t *testing.T) {
 		now = now.Add(time.Second)
 		return now
 	}}
-	d, err := p.Decide(context.Background(), ev)
-	require.NoError(t, err)
-	require.NotNil(t, d.DSN)
-	require.Nil(t, d.DSN.Data)
-	first := writeOut(t, d.DSN)
-	assert.Equal(t, string(first), string(writeOut(t, d.DSN)))
+	m := decideDSN(t, p, ev)
+	require.Nil(t, m.Data)
+	first := writeOut(t, m)
+	assert.Equal(t, string(first), string(writeOut(t, m)))
 	r, err := dsn.Parse(bytes.NewReader(first))
 	require.NoError(t, err)
 	assert.Equal(t, dsn.ReturnFull, r.Returned)
@@ -129,43 +156,11 @@ func TestMessageStreamedErrors(t *testing.T) {
 		{"changed", OriginalBytes(append(msg, "one more line\r\n"...)), errOriginalChanged},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			opens := 0
-			ev := fullEvent(msg, &opens)
-			first := ev.Original
-			ev.Original = func() (io.ReadCloser, error) {
-				if opens == 0 {
-					return first()
-				}
-				return tt.reopen()
-			}
-			p := testPolicy(nil)
-			p.ReturnSizeLimit = -1
-			d, err := p.Decide(context.Background(), ev)
-			require.NoError(t, err)
-			require.NotNil(t, d.DSN)
-			require.Nil(t, d.DSN.Data)
-			_, err = d.DSN.WriteTo(io.Discard)
+			_, err := streamedDSN(t, msg, tt.reopen).WriteTo(io.Discard)
 			assert.ErrorIs(t, err, tt.want)
 		})
 	}
 }
-
-// stallingOriginal reads n bytes of msg, then returns 0, nil for ever.
-type stallingOriginal struct {
-	r bytes.Reader
-	n int
-}
-
-func (s *stallingOriginal) Read(p []byte) (int, error) {
-	if s.n <= 0 {
-		return 0, nil
-	}
-	n, err := s.r.Read(p[:min(len(p), s.n)])
-	s.n -= n
-	return n, err
-}
-
-func (*stallingOriginal) Close() error { return nil }
 
 // endlessOriginal is msg, then lines for ever.
 type endlessOriginal struct{ msg []byte }
@@ -184,18 +179,6 @@ func (e *endlessOriginal) Read(p []byte) (int, error) {
 
 func (*endlessOriginal) Close() error { return nil }
 
-// noHang fails t when f takes longer than a generous while.
-func noHang(t *testing.T, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("hangs")
-	}
-}
-
 // TestDecideOriginalStalls: an original that stops progressing once its
 // header is read fails the decision with io.ErrNoProgress, not a hang,
 // though the replay of the held header hands the rest of it to Compose.
@@ -203,13 +186,11 @@ func TestDecideOriginalStalls(t *testing.T) {
 	msg := bigOriginal(heldOverLimit + 64<<10)
 	ev := fullEvent(msg, new(int))
 	ev.Original = func() (io.ReadCloser, error) {
-		s := &stallingOriginal{n: 200 << 10}
-		s.r.Reset(msg)
-		return s, nil
+		return io.NopCloser(faultio.Stall(bytes.NewReader(msg), 200<<10)), nil
 	}
 	p := testPolicy(nil)
 	p.ReturnSizeLimit = -1
-	noHang(t, func() {
+	faultio.NoHang(t, func() {
 		_, err := p.Decide(context.Background(), ev)
 		assert.ErrorIs(t, err, io.ErrNoProgress)
 	})
@@ -220,25 +201,11 @@ func TestDecideOriginalStalls(t *testing.T) {
 // Size bytes, rather than writing on.
 func TestMessageStreamedOriginalGrows(t *testing.T) {
 	msg := bigOriginal(heldOverLimit + 64<<10)
-	opens := 0
-	ev := fullEvent(msg, &opens)
-	first := ev.Original
-	ev.Original = func() (io.ReadCloser, error) {
-		if opens == 0 {
-			return first()
-		}
-		return &endlessOriginal{msg: msg}, nil
-	}
-	p := testPolicy(nil)
-	p.ReturnSizeLimit = -1
-	d, err := p.Decide(context.Background(), ev)
-	require.NoError(t, err)
-	require.NotNil(t, d.DSN)
-	require.Nil(t, d.DSN.Data)
-	noHang(t, func() {
-		n, err := d.DSN.WriteTo(io.Discard)
+	m := streamedDSN(t, msg, func() (io.ReadCloser, error) { return &endlessOriginal{msg: msg}, nil })
+	faultio.NoHang(t, func() {
+		n, err := m.WriteTo(io.Discard)
 		assert.ErrorIs(t, err, errOriginalChanged)
-		assert.LessOrEqual(t, n, d.DSN.Size)
+		assert.LessOrEqual(t, n, m.Size)
 	})
 }
 
@@ -257,12 +224,10 @@ func TestMessageShortWrite(t *testing.T) {
 			ev := fullEvent(bigOriginal(size), new(int))
 			p := testPolicy(nil)
 			p.ReturnSizeLimit = -1
-			d, err := p.Decide(context.Background(), ev)
-			require.NoError(t, err)
-			require.NotNil(t, d.DSN)
-			n, err := d.DSN.WriteTo(shortWriter{})
+			m := decideDSN(t, p, ev)
+			n, err := m.WriteTo(shortWriter{})
 			assert.ErrorIs(t, err, io.ErrShortWrite)
-			assert.Less(t, n, d.DSN.Size)
+			assert.Less(t, n, m.Size)
 		})
 	}
 }
@@ -276,22 +241,7 @@ func TestOriginalOpensNothing(t *testing.T) {
 	_, err := testPolicy(nil).Decide(context.Background(), ev)
 	assert.ErrorIs(t, err, errNoReader)
 
-	opens := 0
-	ev = fullEvent(bigOriginal(heldOverLimit+64<<10), &opens)
-	first := ev.Original
-	ev.Original = func() (io.ReadCloser, error) {
-		if opens == 0 {
-			return first()
-		}
-		return nothing()
-	}
-	p := testPolicy(nil)
-	p.ReturnSizeLimit = -1
-	d, err := p.Decide(context.Background(), ev)
-	require.NoError(t, err)
-	require.NotNil(t, d.DSN)
-	require.Nil(t, d.DSN.Data)
-	_, err = d.DSN.WriteTo(io.Discard)
+	_, err = streamedDSN(t, bigOriginal(heldOverLimit+64<<10), nothing).WriteTo(io.Discard)
 	assert.ErrorIs(t, err, errNoReader)
 }
 
@@ -305,7 +255,7 @@ func TestDecideEndlessOriginal(t *testing.T) {
 	p.ReturnSizeLimit = -1
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	noHang(t, func() {
+	faultio.NoHang(t, func() {
 		_, err := p.Decide(ctx, ev)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})

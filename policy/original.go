@@ -146,22 +146,9 @@ func (r *replay) WriteTo(w io.Writer) (int64, error) {
 	if wt, ok := r.rest.(io.WriterTo); ok {
 		m, err = wt.WriteTo(w)
 	} else {
-		m, err = io.Copy(w, progressReader{r.rest})
+		m, err = io.Copy(w, mailsyntax.Progressing(r.rest))
 	}
 	return int64(n) + m, err
-}
-
-// progressReader gives up with io.ErrNoProgress, as the header scan does,
-// when its reader keeps returning nothing: io.Copy would wait for ever.
-type progressReader struct{ r io.Reader }
-
-func (p progressReader) Read(b []byte) (int, error) {
-	for range 100 {
-		if n, err := p.r.Read(b); n > 0 || err != nil || len(b) == 0 {
-			return n, err
-		}
-	}
-	return 0, io.ErrNoProgress
 }
 
 // sizedReplay is a replay of a stream that tells its length.

@@ -157,22 +157,14 @@ func (fr *FieldReader) fill() bool {
 		copy(nb, fr.buf)
 		fr.buf = nb
 	}
-	// A reader that keeps returning nothing must not hang us; bufio gives
-	// up the same way.
-	for range 100 {
-		m, err := fr.r.Read(fr.buf[n:cap(fr.buf)])
-		fr.buf = fr.buf[:n+m]
-		switch {
-		case errors.Is(err, io.EOF):
-			fr.eof = true
-			return true
-		case err != nil:
-			fr.err = err
-			return false
-		case m > 0:
-			return true
-		}
+	m, err := ReadSome(fr.r, fr.buf[n:cap(fr.buf)])
+	fr.buf = fr.buf[:n+m]
+	switch {
+	case errors.Is(err, io.EOF):
+		fr.eof = true
+	case err != nil:
+		fr.err = err
+		return false
 	}
-	fr.err = io.ErrNoProgress
-	return false
+	return true
 }

@@ -1,0 +1,28 @@
+package mailsyntax
+
+import "io"
+
+// maxEmptyReads is how many reads in a row may return nothing before a
+// reader counts as stuck; bufio gives up after as many.
+const maxEmptyReads = 100
+
+// ReadSome reads into b as r.Read does, but reads again when a read
+// returns nothing, and gives up with io.ErrNoProgress after maxEmptyReads
+// such reads: a reader that keeps returning nothing must not hang its
+// caller.
+func ReadSome(r io.Reader, b []byte) (int, error) {
+	for range maxEmptyReads {
+		if n, err := r.Read(b); n > 0 || err != nil || len(b) == 0 {
+			return n, err
+		}
+	}
+	return 0, io.ErrNoProgress
+}
+
+// Progressing returns r as a reader whose reads give up as ReadSome's do,
+// for io.Copy, which would otherwise wait for ever.
+func Progressing(r io.Reader) io.Reader { return progressReader{r} }
+
+type progressReader struct{ r io.Reader }
+
+func (p progressReader) Read(b []byte) (int, error) { return ReadSome(p.r, b) }
