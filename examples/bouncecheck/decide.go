@@ -14,7 +14,7 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/policy"
 )
 
-// decisionJSON is the output of `bouncecheck decide` (DESIGN.md); keys
+// decisionJSON is the output of `bouncecheck decide` (docs/design.md); keys
 // without meaning for the action are omitted.
 type decisionJSON struct {
 	Action     string           `json:"action"`

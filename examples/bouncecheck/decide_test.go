@@ -56,7 +56,7 @@ func normalizeOutput(t *testing.T, s string) map[string]any {
 }
 
 // TestDecideCommand runs `bouncecheck decide` on the event files of
-// testdata/decide and checks the JSON of DESIGN.md.
+// testdata/decide and checks the JSON of docs/design.md.
 func TestDecideCommand(t *testing.T) {
 	tests := []struct {
 		name string

@@ -10,7 +10,7 @@ import (
 )
 
 // TestDemo runs the offline story, with and without the subcommand name,
-// and checks that it tells what DESIGN.md says it tells.
+// and checks that it tells what docs/design.md says it tells.
 func TestDemo(t *testing.T) {
 	for _, args := range [][]string{nil, {"demo"}} {
 		before, err := os.ReadDir(".")

@@ -12,7 +12,7 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
-// eventJSON is the event file of `bouncecheck decide` (DESIGN.md).
+// eventJSON is the event file of `bouncecheck decide` (docs/design.md).
 type eventJSON struct {
 	ReturnPath    string          `json:"return_path"`
 	ClientIP      string          `json:"client_ip"`

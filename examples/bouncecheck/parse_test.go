@@ -63,7 +63,7 @@ func runParseCommand(args ...string) (code int, stdout, stderr string) {
 }
 
 // TestParseCommand checks the JSON contract of "bouncecheck parse FILE"
-// (DESIGN.md): fixed keys, addresses without their type, RFC 3339 dates,
+// (docs/design.md): fixed keys, addresses without their type, RFC 3339 dates,
 // "" for what the report does not carry.
 func TestParseCommand(t *testing.T) {
 	code, stdout, stderr := runParseCommand(writeTemp(t, "dsn.eml", parseTestDSN))

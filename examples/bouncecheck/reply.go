@@ -15,7 +15,7 @@ import (
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
-// replyJSON is the output of `bouncecheck reply` (DESIGN.md); keys
+// replyJSON is the output of `bouncecheck reply` (docs/design.md); keys
 // without meaning for the action are omitted.
 type replyJSON struct {
 	Action  string         `json:"action"`
@@ -25,7 +25,7 @@ type replyJSON struct {
 	RetryAt string         `json:"retry_at,omitempty"`
 }
 
-// replyEventJSON is the event file of `bouncecheck reply` (DESIGN.md).
+// replyEventJSON is the event file of `bouncecheck reply` (docs/design.md).
 type replyEventJSON struct {
 	ReturnPath    string   `json:"return_path"`
 	ClientIP      string   `json:"client_ip"`

@@ -16,7 +16,7 @@ const replyData = "testdata/reply/"
 const replyNow = "2026-11-27T10:05:00Z"
 
 // TestReplyCommand runs `bouncecheck reply` on the event files of
-// testdata/reply and checks the JSON of DESIGN.md.
+// testdata/reply and checks the JSON of docs/design.md.
 func TestReplyCommand(t *testing.T) {
 	for _, tt := range []struct {
 		event string
