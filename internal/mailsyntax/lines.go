@@ -7,24 +7,27 @@ import "bytes"
 // when b holds none, or ends in a CR that the next byte could make a
 // CRLF (unless eof: then nothing more comes).
 func NextBreak(b []byte, i int, eof bool) (at, after int) {
-	// The first CR or LF, searched for in windows that double: a search
-	// for either alone could run on to the end of b, for each line of a
-	// run broken by the other only.
+	// The LF is looked for in windows that double, from 1 KiB: looked for
+	// in all of b, it could be far on, past many lines broken by lone CRs,
+	// and their reading quadratic.
 	at = -1
-	for lo, w := i, 128; lo < len(b) && at < 0; lo, w = lo+w, 2*w {
-		win := b[lo:min(len(b), lo+w)]
-		if lf := bytes.IndexByte(win, '\n'); lf >= 0 {
-			win, at = win[:lf], lo+lf
+	for w := 1024; i < len(b); i, w = i+w, 2*w {
+		win := b[i:min(len(b), i+w)]
+		lf := bytes.IndexByte(win, '\n')
+		if lf >= 0 {
+			win = win[:lf]
 		}
 		if cr := bytes.IndexByte(win, '\r'); cr >= 0 {
-			at = lo + cr
+			at = i + cr
+			break
+		}
+		if lf >= 0 {
+			return i + lf, i + lf + 1
 		}
 	}
 	switch {
 	case at < 0:
 		return -1, -1
-	case b[at] == '\n':
-		return at, at + 1
 	case at+1 < len(b) && b[at+1] == '\n':
 		return at, at + 2
 	case at+1 < len(b) || eof:
