@@ -299,3 +299,33 @@ func TestLoneCRLinesLinear(t *testing.T) {
 		t.Fatal("hangs")
 	}
 }
+
+// TestFieldReaderSmallReadsLinear: a header read a byte at a time, of
+// fields folded into many short lines, each just within the limit, is
+// read in time linear in its length: each read must not walk the field's
+// lines again from its start, nor move it to the front of the buffer.
+// Walked again, 4 MiB of it took over a minute.
+func TestFieldReaderSmallReadsLinear(t *testing.T) {
+	field := "Subject: x" + strings.Repeat("\r\n y", 1900) + "\r\n"
+	in := strings.Repeat(field, (4<<20)/len(field)) + "\r\nbody"
+	for _, hold := range []int{0, 1 << 20} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			var fr FieldReader
+			fr.Reset(iotest.OneByteReader(strings.NewReader(in)), 8<<10, hold)
+			n := 0
+			for fr.Next() {
+				assert.False(t, fr.Long())
+				n++
+			}
+			assert.NoError(t, fr.Err())
+			assert.Equal(t, (4<<20)/len(field), n)
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("hold %d: hangs", hold)
+		}
+	}
+}
