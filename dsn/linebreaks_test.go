@@ -94,3 +94,33 @@ func TestStatusFromReplyLongSpaceRunRFC5322Section2_1_1(t *testing.T) {
 		assert.NotEmpty(t, rb.recipient(0).Get("Diagnostic-Code"))
 	}
 }
+
+// RFC 5322 §2.1, RFC 2045 §6.7: a returned header that goes
+// quoted-printable (NUL, or 8-bit toward a 7-bit path) keeps each of its
+// line breaks. mime/quotedprintable alone takes an LF after a CR or CRLF
+// and encoded bytes for the CRLF's own, so that "A: 1\r\x00\nB: 2" came
+// out as the two lines "A: 1" and "=00B: 2", hiding field B.
+func TestComposeQuotedPrintableHeaderLineBreaksRFC5322Section2_1(t *testing.T) {
+	for name, tt := range map[string]struct {
+		in   string
+		opts ComposeOptions
+	}{
+		"lone CR, NUL line, LF":        {"A: 1\r\x00\nAuto-Submitted: auto-replied\r\n\r\nbody", ComposeOptions{}},
+		"CRLF, NUL line, LF":           {"A: 1\r\n\x00\nAuto-Submitted: auto-replied\r\n\r\nbody", ComposeOptions{}},
+		"lone CR, 8-bit line, LF":      {"A: 1\r=\xe9\nAuto-Submitted: auto-replied\r\n\r\nbody", ComposeOptions{SevenBit: true}},
+		"lone CR, 8-bit line, lone CR": {"A: 1\r\xe9\rAuto-Submitted: auto-replied\r\rbody", ComposeOptions{SevenBit: true}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := Compose(&out, failureReport(), strings.NewReader(tt.in), tt.opts)
+			require.NoError(t, err)
+			rb := readBackDSN(t, out.Bytes())
+			assert.Equal(t, "quoted-printable", rb.returned().header.Get("Content-Transfer-Encoding"))
+			header, _, _ := strings.Cut(strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(tt.in), "\n\n")
+			assert.Equal(t, strings.ReplaceAll(header, "\n", "\r\n")+"\r\n", string(rb.returned().body))
+			r, err := Parse(&out)
+			require.NoError(t, err)
+			assert.Equal(t, "auto-replied", r.ReturnedHeader.Get("Auto-Submitted"))
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bouncepolicy/bouncepolicy/dsn"
 	"github.com/bouncepolicy/bouncepolicy/internal/faultio"
+	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
 	"github.com/bouncepolicy/bouncepolicy/spf"
 )
 
@@ -259,4 +260,43 @@ func TestDecideEndlessOriginal(t *testing.T) {
 		_, err := p.Decide(ctx, ev)
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 	})
+}
+
+// invalidCount reads r, but its read number at returns n, outside what
+// io.Reader allows.
+type invalidCount struct {
+	r         io.Reader
+	reads, at int
+	n         int
+}
+
+func (c *invalidCount) Read(p []byte) (int, error) {
+	c.reads++
+	n, err := c.r.Read(p)
+	if c.reads == c.at {
+		n = c.n
+	}
+	return n, err
+}
+
+func (*invalidCount) Close() error { return nil }
+
+// TestDecideOriginalInvalidCount: an original whose reader returns a
+// count io.Reader forbids, while the header is scanned, returned or
+// streamed, fails the decision; it does not panic, nor compose a DSN that
+// lacks bytes of the original.
+func TestDecideOriginalInvalidCount(t *testing.T) {
+	msg := bigOriginal(200 << 10)
+	for _, n := range []int{-1, 1 << 30} {
+		for at := 1; at <= 3; at++ {
+			ev := fullEvent(msg, new(int))
+			ev.Original = func() (io.ReadCloser, error) { return &invalidCount{r: bytes.NewReader(msg), at: at, n: n}, nil }
+			p := testPolicy(nil)
+			p.ReturnSizeLimit = -1
+			require.NotPanics(t, func() {
+				_, err := p.Decide(context.Background(), ev)
+				assert.ErrorIs(t, err, mailsyntax.ErrInvalidRead, "count %d at read %d", n, at)
+			}, "count %d at read %d", n, at)
+		}
+	}
 }

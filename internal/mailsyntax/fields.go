@@ -23,24 +23,36 @@ const (
 // and where the next line starts; for End, where the body starts. eof says
 // that b holds all the input there is.
 func NextField(b []byte, i int, eof bool) (name, value []byte, next int, s Scan) {
+	name, value, next, s, _ = nextField(b, i, i, eof)
+	return name, value, next, s
+}
+
+// nextField is NextField looking for the field's next line break from
+// b[from], from i or where an earlier call left off on More (resume): no
+// line break of the field lies in b[i:from] but for continuation lines'.
+// A reader that gets a field in many small reads resumes where it was:
+// walked from i on each read, the field's lines would be read again and
+// again (RFC 5322 §2.2.3: a field may be folded into many).
+func nextField(b []byte, i, from int, eof bool) (name, value []byte, next int, s Scan, resume int) {
 	if i >= len(b) {
 		if eof {
-			return nil, nil, len(b), End
+			return nil, nil, len(b), End, i
 		}
-		return nil, nil, i, More
+		return nil, nil, i, More, i
 	}
-	end := i
+	end := from
 	for {
 		at, after := NextBreak(b, end, eof)
 		switch {
 		case at < 0 && !eof:
-			return nil, nil, i, More
+			// No break in b[end:], but for a CR at its last byte.
+			return nil, nil, i, More, max(end, len(b)-1)
 		case at < 0:
 			at, after = len(b), len(b) // a last line without a break
 		case at == i:
-			return nil, nil, after, End // the empty line
+			return nil, nil, after, End, i // the empty line
 		case after == len(b) && !eof:
-			return nil, nil, i, More // the next byte may continue the field
+			return nil, nil, i, More, at // the next byte may continue the field
 		}
 		end = at
 		if after < len(b) && IsWSP(b[after]) {
@@ -48,7 +60,7 @@ func NextField(b []byte, i int, eof bool) (name, value []byte, next int, s Scan)
 			continue
 		}
 		name, value, _ = SplitField(b[i:end])
-		return name, value, after, Field
+		return name, value, after, Field, after
 	}
 }
 

@@ -3,6 +3,7 @@ package mailsyntax
 import (
 	"bytes"
 	"io"
+	"math/rand"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -297,5 +298,103 @@ func TestLoneCRLinesLinear(t *testing.T) {
 	case <-done:
 	case <-time.After(20 * time.Second):
 		t.Fatal("hangs")
+	}
+}
+
+// TestFieldReaderSmallReadsLinear: a header read a byte at a time, of
+// fields folded into many short lines, each just within the limit, is
+// read in time linear in its length: each read must not walk the field's
+// lines again from its start, nor move it to the front of the buffer.
+// Walked again, 4 MiB of it took over a minute.
+func TestFieldReaderSmallReadsLinear(t *testing.T) {
+	field := "Subject: x" + strings.Repeat("\r\n y", 1900) + "\r\n"
+	in := strings.Repeat(field, (4<<20)/len(field)) + "\r\nbody"
+	for _, hold := range []int{0, 1 << 20} {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			var fr FieldReader
+			fr.Reset(iotest.OneByteReader(strings.NewReader(in)), 8<<10, hold)
+			n := 0
+			for fr.Next() {
+				assert.False(t, fr.Long())
+				n++
+			}
+			assert.NoError(t, fr.Err())
+			assert.Equal(t, (4<<20)/len(field), n)
+		}()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("hold %d: hangs", hold)
+		}
+	}
+}
+
+// byteBreak is NextBreak as the rule says it, a byte at a time.
+func byteBreak(b []byte, i int, eof bool) (at, after int) {
+	for ; i < len(b); i++ {
+		switch {
+		case b[i] == '\n':
+			return i, i + 1
+		case b[i] != '\r':
+		case i+1 < len(b) && b[i+1] == '\n':
+			return i, i + 2
+		case i+1 < len(b) || eof:
+			return i, i + 1
+		default:
+			return -1, -1 // the next byte decides
+		}
+	}
+	return -1, -1
+}
+
+// TestNextBreakMatchesByteScan: NextBreak's windowed search finds what a
+// byte-by-byte scan finds, with breaks at and across the edges of its
+// windows (1 KiB, doubling), from any index, at the end of the input or
+// not; HeaderEnd, from 0 or resumed 3 bytes before the end of what it
+// saw last (as dsn reads), finds the empty line a walk with it finds.
+func TestNextBreakMatchesByteScan(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	edges := []int{1023, 1024, 3071, 3072, 7167, 7168, 15359, 15360}
+	for range 5000 {
+		b := make([]byte, r.Intn([]int{24, 16 << 10}[r.Intn(2)]))
+		density := r.Float64() * r.Float64() * r.Float64()
+		for i := range b {
+			b[i] = 'a'
+			if r.Float64() < density {
+				b[i] = "\r\n"[r.Intn(2)]
+			}
+		}
+		for _, e := range edges {
+			if e < len(b) && r.Intn(3) == 0 {
+				copy(b[e:], [][]byte{{'\r'}, {'\r', '\n'}, {'\n'}, {'\r', '\r'}}[r.Intn(4)])
+			}
+		}
+		eof := r.Intn(2) == 0
+		for _, i := range []int{0, r.Intn(len(b) + 1), max(0, len(b)-1), len(b)} {
+			at, after := NextBreak(b, i, eof)
+			wantAt, wantAfter := byteBreak(b, i, eof)
+			require.Equal(t, []int{wantAt, wantAfter}, []int{at, after}, "len %d, from %d, eof %v", len(b), i, eof)
+		}
+		wantEnd, wantBody := -1, -1
+		for i := 0; ; {
+			at, after := byteBreak(b, i, eof)
+			if at < 0 || at == i {
+				if at >= 0 {
+					wantEnd, wantBody = i, after
+				}
+				break
+			}
+			i = after
+		}
+		end, body := HeaderEnd(b, 0, eof)
+		require.Equal(t, []int{wantEnd, wantBody}, []int{end, body}, "HeaderEnd, len %d, eof %v", len(b), eof)
+		end, body, from := -1, -1, 0
+		for n := 0; n < len(b) && end < 0; from = max(0, n-3) {
+			n = min(len(b), n+1+r.Intn(2000))
+			end, body = HeaderEnd(b[:n], from, eof && n == len(b))
+		}
+		require.Equal(t, []int{wantEnd, wantBody}, []int{end, body}, "HeaderEnd in reads, len %d, eof %v", len(b), eof)
 	}
 }

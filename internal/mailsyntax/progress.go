@@ -1,18 +1,30 @@
 package mailsyntax
 
-import "io"
+import (
+	"errors"
+	"io"
+)
 
 // maxEmptyReads is how many reads in a row may return nothing before a
 // reader counts as stuck; bufio gives up after as many.
 const maxEmptyReads = 100
 
+// ErrInvalidRead says a reader returned a count outside 0 to len(b),
+// which io.Reader forbids.
+var ErrInvalidRead = errors.New("mailsyntax: reader returned an invalid count")
+
 // ReadSome reads into b as r.Read does, but reads again when a read
 // returns nothing, and gives up with io.ErrNoProgress after maxEmptyReads
 // such reads: a reader that keeps returning nothing must not hang its
-// caller.
+// caller. A count outside 0 to len(b) is ErrInvalidRead: taken, it would
+// panic its caller, or drop bytes already read.
 func ReadSome(r io.Reader, b []byte) (int, error) {
 	for range maxEmptyReads {
-		if n, err := r.Read(b); n > 0 || err != nil || len(b) == 0 {
+		n, err := r.Read(b)
+		switch {
+		case n < 0 || n > len(b):
+			return 0, ErrInvalidRead
+		case n > 0 || err != nil || len(b) == 0:
 			return n, err
 		}
 	}

@@ -31,3 +31,27 @@ func TestReadSome(t *testing.T) {
 	_, err = io.Copy(io.Discard, Progressing(&emptyReads{empty: 1 << 30}))
 	assert.ErrorIs(t, err, io.ErrNoProgress, "io.Copy of a stuck reader ends")
 }
+
+// badCount returns n from its read, which io.Reader forbids outside
+// 0..len(b).
+type badCount struct{ n int }
+
+func (r badCount) Read(b []byte) (int, error) { return r.n, nil }
+
+// TestReadSomeInvalidCount: a read that returns a count outside 0 to
+// len(b) is an error, not a panic (too many) or bytes silently dropped
+// from what was read (negative), for ReadSome and its io.Copy alike.
+func TestReadSomeInvalidCount(t *testing.T) {
+	for _, n := range []int{-1, 9, 1 << 30} {
+		got, err := ReadSome(badCount{n}, make([]byte, 8))
+		assert.ErrorIs(t, err, ErrInvalidRead, "count %d", n)
+		assert.Zero(t, got)
+	}
+	for _, n := range []int{-1, 1 << 30} {
+		var err error
+		assert.NotPanics(t, func() {
+			_, err = io.Copy(io.Discard, Progressing(badCount{n}))
+		})
+		assert.ErrorIs(t, err, ErrInvalidRead, "count %d", n)
+	}
+}

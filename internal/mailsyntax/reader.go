@@ -21,6 +21,7 @@ type FieldReader struct {
 	eof     bool
 	err     error
 
+	scan        int // the field at buf[start:] is looked at from buf[start+scan]: see nextField
 	name, value []byte
 	long        bool
 	longName    []byte // the name of a long field, kept across reads
@@ -61,7 +62,8 @@ func (fr *FieldReader) Held() (b []byte, ok bool) {
 func (fr *FieldReader) Next() bool {
 	fr.long = false
 	for {
-		name, value, next, s := NextField(fr.buf, fr.start, fr.eof)
+		name, value, next, s, resume := nextField(fr.buf, fr.start, fr.start+fr.scan, fr.eof)
+		fr.scan = 0 // fr.start moves on, but on More
 		switch {
 		case s == Field && name == nil:
 			fr.start = next
@@ -87,8 +89,11 @@ func (fr *FieldReader) Next() bool {
 			if !ok || isField {
 				return ok
 			}
-		case !fr.fill():
-			return false
+		default:
+			fr.scan = resume - fr.start // fill keeps it: it moves start and the field alike
+			if !fr.fill() {
+				return false
+			}
 		}
 	}
 }
@@ -148,7 +153,9 @@ func (fr *FieldReader) fill() bool {
 	// Reading on past the hold limit, the header is too long to hold.
 	fr.holding = fr.holding && len(fr.buf) <= fr.hold
 	n := len(fr.buf)
-	if !fr.holding {
+	if !fr.holding && cap(fr.buf)-n < readSize {
+		// Moved only when the room after it runs short: moved on each
+		// small read, a field would be copied over and over.
 		n = copy(fr.buf, fr.buf[fr.start:])
 		fr.buf, fr.start = fr.buf[:n], 0
 	}
