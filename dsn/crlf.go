@@ -1,6 +1,25 @@
 package dsn
 
-import "bytes"
+import (
+	"bytes"
+	"io"
+	"mime/quotedprintable"
+)
+
+// writeQuotedPrintable writes b quoted-printable (RFC 2045 §6.7), each of
+// its line breaks, CRLF, LF or a bare CR (RFC 5322 §2.1), a hard one.
+// mime/quotedprintable alone takes the LF of "\r\x00\n" for the CR's,
+// losing a line break: it is given LF breaks only.
+func writeQuotedPrintable(w io.Writer, b []byte) error {
+	if bytes.IndexByte(b, '\r') >= 0 {
+		b = lfText(bytes.Clone(b))
+	}
+	q := quotedprintable.NewWriter(w)
+	if _, err := q.Write(b); err != nil {
+		return err
+	}
+	return q.Close()
+}
 
 // crlfWriter writes text with every line ending as CRLF (RFC 5322 §2.1):
 // a bare LF or a bare CR becomes CRLF, CRLF passes through. A line longer

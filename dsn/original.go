@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime/quotedprintable"
 	"unicode/utf8"
 
 	"github.com/bouncepolicy/bouncepolicy/internal/mailsyntax"
@@ -330,15 +329,7 @@ func (c *composer) writeReturned() error {
 
 	header := o.buf[:o.headerLen]
 	if c.returnedEnc == encQuotedPrintable {
-		// RFC 5322 §2.1: CR, LF and CRLF each make one line break, LF
-		// here. mime/quotedprintable takes the LF of "\r\x00\n" for the
-		// CR's, losing a line break and joining two fields.
-		if bytes.IndexByte(header, '\r') >= 0 {
-			header = lfText(bytes.Clone(header))
-		}
-		q := quotedprintable.NewWriter(&c.out)
-		q.Write(header)
-		return q.Close()
+		return writeQuotedPrintable(&c.out, header)
 	}
 	c.lines = crlfWriter{w: &c.out}
 	lines := &c.lines

@@ -2,7 +2,6 @@ package dsn
 
 import (
 	"bytes"
-	"mime/quotedprintable"
 	"strconv"
 	"unicode/utf8"
 
@@ -25,9 +24,8 @@ func (c *composer) makeText() error {
 	}
 	if bytes.IndexByte(c.text, '\r') >= 0 {
 		// CR, LF and CRLF each make one line break, as Parse reads them
-		// back: LF alone here, CRLF on the wire. Left to the encoders, a
-		// bare CR goes wrong: mime/quotedprintable writes "\r\x05\n" as
-		// "\r\n=05", losing a line break. lfText rewrites in place.
+		// back: LF alone here, so that what is checked and counted below
+		// is what goes out, CRLF on the wire. lfText rewrites in place.
 		c.text = lfText(c.text)
 	}
 	if b := c.text; len(b) > 0 && b[len(b)-1] != '\n' {
@@ -53,9 +51,7 @@ func (c *composer) checkTextSize(field string) error {
 	}
 	var n byteCounter
 	if c.textEncoding(text) == encQuotedPrintable {
-		q := quotedprintable.NewWriter(&n)
-		q.Write(text)
-		q.Close()
+		writeQuotedPrintable(&n, text)
 	} else {
 		n = byteCounter(len(text) + bytes.Count(text, []byte{'\n'}))
 	}
@@ -191,9 +187,7 @@ func (c *composer) writeTextPart() {
 		c.field("Content-Type", "text/plain; charset=utf-8")
 		c.field("Content-Transfer-Encoding", encQuotedPrintable)
 		c.out.WriteString("\r\n")
-		q := quotedprintable.NewWriter(&c.out)
-		q.Write(text)
-		q.Close() // errors stick in c.out
+		writeQuotedPrintable(&c.out, text) // errors stick in c.out
 		return
 	}
 	c.out.WriteString("\r\n")
